@@ -1,0 +1,105 @@
+//! Pieces several methods share: the one-sample data field, the comparison switch, and
+//! the usual "points by index, flagged ones highlighted" plot.
+
+use crate::error::InputError;
+use crate::params::ResolvedParams;
+use crate::plot::{Layer, Role};
+use crate::spec::{Choice, ColumnSpec, Domain, FieldSpec, ParamKind, ParamSpec, COMPARE_CHOICES};
+
+/// The key of the values of a one-sample method's `data` field.
+pub const DATA: &str = "data.value";
+
+const VALUE: &[ColumnSpec] = &[ColumnSpec { id: "value", label: "value", unit: "", domain: Domain::Real }];
+
+/// The `data` field of a one-sample method that needs at least `min_rows` values.
+pub const fn sample_field(min_rows: usize) -> FieldSpec {
+    FieldSpec {
+        id: "data",
+        label: "Data",
+        help: "numbers separated by commas, spaces or new lines",
+        columns: VALUE,
+        timestamps: false,
+        min_rows,
+        gaps: false,
+    }
+}
+
+/// The `compare` parameter: whether reaching the threshold exactly counts.
+pub const COMPARE: ParamSpec = ParamSpec {
+    id: "compare",
+    label: "Comparison",
+    unit: "",
+    help: "Whether a score exactly at the threshold counts: the guide writes “>”.",
+    kind: ParamKind::Choice { default: "gt", options: COMPARE_CHOICES },
+};
+
+/// Population or sample standard deviation.
+pub const SD_CHOICES: &[Choice] = &[
+    Choice { id: "population", label: "population (÷ n)" },
+    Choice { id: "sample", label: "sample (÷ n − 1)" },
+];
+
+/// Strict or non-strict comparison of a score with a threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compare {
+    Gt,
+    Ge,
+}
+
+impl Compare {
+    pub fn from_params(p: &ResolvedParams) -> Result<Self, InputError> {
+        Ok(match p.choice("compare")? {
+            "ge" => Compare::Ge,
+            _ => Compare::Gt,
+        })
+    }
+
+    /// Whether `score` passes `threshold`. NaN never passes.
+    pub fn passes(self, score: f64, threshold: f64) -> bool {
+        match self {
+            Compare::Gt => score > threshold,
+            Compare::Ge => score >= threshold,
+        }
+    }
+
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Compare::Gt => ">",
+            Compare::Ge => "≥",
+        }
+    }
+
+    /// The symbol of the negation, for "not flagged: 2.23 ≤ 3".
+    pub fn negated(self) -> &'static str {
+        match self {
+            Compare::Gt => "≤",
+            Compare::Ge => "<",
+        }
+    }
+}
+
+/// 1-based positions 1, 2, …, n as plot x values.
+pub fn positions(n: usize) -> Vec<f64> {
+    (1..=n).map(|i| i as f64).collect()
+}
+
+/// The data as points, and the flagged ones as a second, highlighted layer.
+pub fn flagged_points(x: &[f64], y: &[f64], flag: &[bool]) -> [Layer; 2] {
+    let mut fx = Vec::new();
+    let mut fy = Vec::new();
+    for ((&xi, &yi), &f) in x.iter().zip(y).zip(flag) {
+        if f {
+            fx.push(xi);
+            fy.push(yi);
+        }
+    }
+    [
+        Layer::points(x.to_vec(), y.to_vec(), Role::Data, "data"),
+        Layer::points(fx, fy, Role::Flagged, "flagged"),
+    ]
+}
+
+/// "1 point", "3 points".
+pub fn n_points(n: usize) -> String {
+    format!("{} {}", crate::fmt::count(n), crate::input::plural(n, "point", "points"))
+}

@@ -1,0 +1,226 @@
+//! The plot a method asks for, as plain data: panels of layers with semantic roles.
+//! `alertmath-charts` turns it into pixels; the core never draws.
+
+use serde::Serialize;
+
+/// A figure: one or more panels stacked vertically, sharing the width.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Plot {
+    pub panels: Vec<Panel>,
+}
+
+impl Plot {
+    pub fn single(panel: Panel) -> Self {
+        Plot { panels: vec![panel] }
+    }
+
+    /// One sentence per panel for screen readers: what is on each axis and how many
+    /// points are highlighted.
+    pub fn describe(&self) -> String {
+        self.panels
+            .iter()
+            .map(|p| {
+                let flagged: usize = p
+                    .layers
+                    .iter()
+                    .filter(|l| l.role == Role::Flagged)
+                    .map(|l| l.kind.len())
+                    .sum();
+                let points: usize = p
+                    .layers
+                    .iter()
+                    .filter(|l| l.role == Role::Data)
+                    .map(|l| l.kind.len())
+                    .sum();
+                let title = if p.title.is_empty() { String::new() } else { format!("{}: ", p.title) };
+                format!(
+                    "{}{} against {}, {} data points, {} flagged.",
+                    title, p.y.label, p.x.label, points, flagged
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// One panel: two axes and the layers drawn in order (later layers on top).
+#[derive(Debug, Clone, Serialize)]
+pub struct Panel {
+    pub title: String,
+    pub x: Axis,
+    pub y: Axis,
+    pub layers: Vec<Layer>,
+    /// Relative height among the panels of a plot.
+    pub weight: f64,
+}
+
+impl Panel {
+    pub fn new(title: impl Into<String>, x: Axis, y: Axis) -> Self {
+        Panel { title: title.into(), x, y, layers: Vec::new(), weight: 1.0 }
+    }
+
+    pub fn layer(mut self, layer: Layer) -> Self {
+        self.layers.push(layer);
+        self
+    }
+
+    pub fn push(&mut self, layer: Layer) {
+        self.layers.push(layer);
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Axis {
+    pub label: String,
+    /// Logarithmic (base 10) scale; values that are not positive are not drawn.
+    pub log: bool,
+    /// A fixed range; otherwise the range fits the layers that have `fit` set.
+    pub range: Option<[f64; 2]>,
+}
+
+impl Axis {
+    pub fn linear(label: impl Into<String>) -> Self {
+        Axis { label: label.into(), log: false, range: None }
+    }
+
+    pub fn log(label: impl Into<String>) -> Self {
+        Axis { label: label.into(), log: true, range: None }
+    }
+
+    pub fn with_range(mut self, lo: f64, hi: f64) -> Self {
+        self.range = Some([lo, hi]);
+        self
+    }
+}
+
+/// One thing drawn in a panel.
+#[derive(Debug, Clone, Serialize)]
+pub struct Layer {
+    #[serde(flatten)]
+    pub kind: LayerKind,
+    pub role: Role,
+    /// Legend text; empty for no legend entry.
+    pub label: String,
+    /// Whether the automatic axis ranges include this layer.
+    pub fit: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum LayerKind {
+    /// Markers at (x, y).
+    Points { x: Vec<f64>, y: Vec<f64> },
+    /// A polyline; a NaN breaks it.
+    Line { x: Vec<f64>, y: Vec<f64> },
+    /// A right-continuous step function (an ECDF): y[i] holds from x[i] to x[i+1].
+    Steps { x: Vec<f64>, y: Vec<f64> },
+    /// A horizontal line across the panel.
+    HLine { y: f64 },
+    /// A vertical line across the panel.
+    VLine { x: f64 },
+    /// A shaded band between lo and hi along x.
+    Band { x: Vec<f64>, lo: Vec<f64>, hi: Vec<f64> },
+    /// A shaded horizontal span across the panel.
+    HSpan { lo: f64, hi: f64 },
+    /// A straight segment (the K-S distance, a forecast step).
+    Segment { x0: f64, y0: f64, x1: f64, y1: f64 },
+    /// A closed polygon (the image of a square under a Jacobian).
+    Polygon { x: Vec<f64>, y: Vec<f64> },
+    /// A text label anchored at (x, y).
+    Text { x: f64, y: f64, text: String },
+}
+
+impl LayerKind {
+    /// How many data items the layer holds.
+    pub fn len(&self) -> usize {
+        match self {
+            LayerKind::Points { x, .. }
+            | LayerKind::Line { x, .. }
+            | LayerKind::Steps { x, .. }
+            | LayerKind::Band { x, .. }
+            | LayerKind::Polygon { x, .. } => x.len(),
+            _ => 1,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// What a layer means; the chart maps roles to colours, marker shapes and dashes that
+/// stay distinguishable for colour-blind readers and in dark mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// The reader's data.
+    Data,
+    /// Points the method flags.
+    Flagged,
+    /// A point the lesson singles out (the guide's test point, a forecast).
+    Highlight,
+    /// A decision threshold or fence.
+    Threshold,
+    /// A centre line (mean, median, target).
+    Center,
+    /// A model's fit or forecast.
+    Model,
+    /// The same quantity under another convention (the PromQL form, another quantile type).
+    Alternative,
+    /// A shaded region (interquartile box, prediction band).
+    Band,
+    /// Annotation (labels, the K-S distance marker).
+    Marker,
+}
+
+impl Layer {
+    fn new(kind: LayerKind, role: Role, label: impl Into<String>) -> Self {
+        Layer { kind, role, label: label.into(), fit: true }
+    }
+
+    pub fn points(x: Vec<f64>, y: Vec<f64>, role: Role, label: impl Into<String>) -> Self {
+        Layer::new(LayerKind::Points { x, y }, role, label)
+    }
+
+    pub fn line(x: Vec<f64>, y: Vec<f64>, role: Role, label: impl Into<String>) -> Self {
+        Layer::new(LayerKind::Line { x, y }, role, label)
+    }
+
+    pub fn steps(x: Vec<f64>, y: Vec<f64>, role: Role, label: impl Into<String>) -> Self {
+        Layer::new(LayerKind::Steps { x, y }, role, label)
+    }
+
+    pub fn hline(y: f64, role: Role, label: impl Into<String>) -> Self {
+        Layer::new(LayerKind::HLine { y }, role, label)
+    }
+
+    pub fn vline(x: f64, role: Role, label: impl Into<String>) -> Self {
+        Layer::new(LayerKind::VLine { x }, role, label)
+    }
+
+    pub fn band(x: Vec<f64>, lo: Vec<f64>, hi: Vec<f64>, label: impl Into<String>) -> Self {
+        Layer::new(LayerKind::Band { x, lo, hi }, Role::Band, label)
+    }
+
+    pub fn hspan(lo: f64, hi: f64, label: impl Into<String>) -> Self {
+        Layer::new(LayerKind::HSpan { lo, hi }, Role::Band, label)
+    }
+
+    pub fn segment(x0: f64, y0: f64, x1: f64, y1: f64, role: Role, label: impl Into<String>) -> Self {
+        Layer::new(LayerKind::Segment { x0, y0, x1, y1 }, role, label)
+    }
+
+    pub fn polygon(x: Vec<f64>, y: Vec<f64>, role: Role, label: impl Into<String>) -> Self {
+        Layer::new(LayerKind::Polygon { x, y }, role, label)
+    }
+
+    pub fn text(x: f64, y: f64, text: impl Into<String>) -> Self {
+        Layer::new(LayerKind::Text { x, y, text: text.into() }, Role::Marker, "")
+    }
+
+    /// Leaves the layer out of the automatic axis ranges.
+    pub fn no_fit(mut self) -> Self {
+        self.fit = false;
+        self
+    }
+}
