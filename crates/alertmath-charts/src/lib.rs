@@ -1,0 +1,613 @@
+//! alertmath-charts: draws an alertmath [`Plot`] with plotters on any drawing backend —
+//! an HTML canvas in the browser (through plotters-canvas), SVG in native tests.
+//!
+//! Layout, ticks, clipping and decimation are done here in pixel space, and plotters
+//! elements draw the result. Two things make this fast enough to redraw 100,000 points
+//! in a frame: long lines are reduced to at most four points per pixel column (first,
+//! min, max, last), and dense markers to one per small pixel cell. Neither changes what
+//! the eye sees.
+//!
+//! The backend measures text (`estimate_text_size`); the browser build wraps the canvas
+//! so that this is `measureText` rather than a DOM reflow.
+
+mod geometry;
+mod theme;
+mod ticks;
+
+pub use theme::Theme;
+
+use alertmath_core::plot::{Axis, Layer, LayerKind, Panel, Plot, Role};
+use geometry::{clip_polyline, dash, decimate_columns, Rect};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use ticks::{format_tick, log_ticks, nice_ticks};
+
+/// How to draw: the device-pixel ratio (fonts and strokes scale with it) and the theme.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct View {
+    /// Device pixels per CSS pixel (2 on most phones and laptops).
+    pub scale: f64,
+    pub dark: bool,
+}
+
+impl Default for View {
+    fn default() -> Self {
+        View { scale: 1.0, dark: false }
+    }
+}
+
+/// A drawing failure (from the backend; the plot spec itself cannot fail to draw).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChartError(pub String);
+
+impl std::fmt::Display for ChartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "drawing failed: {}", self.0)
+    }
+}
+
+impl std::error::Error for ChartError {}
+
+/// What was drawn, for tests and benchmarks.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct DrawStats {
+    pub markers: usize,
+    pub paths: usize,
+    pub path_points: usize,
+    pub texts: usize,
+}
+
+type Area<DB> = DrawingArea<DB, Shift>;
+
+fn err<E: std::fmt::Debug>(e: E) -> ChartError {
+    ChartError(format!("{:?}", e))
+}
+
+/// Draws `plot` on the whole of `backend`.
+pub fn draw<DB: DrawingBackend>(backend: DB, plot: &Plot, view: &View) -> Result<DrawStats, ChartError> {
+    let root = backend.into_drawing_area();
+    let theme = Theme::new(view);
+    root.fill(&theme.background).map_err(err)?;
+    let (width, height) = root.dim_in_pixel();
+    let mut stats = DrawStats::default();
+    let total: f64 = plot.panels.iter().map(|p| p.weight.max(0.1)).sum();
+    let mut top = 0.0;
+    for panel in &plot.panels {
+        let h = f64::from(height) * panel.weight.max(0.1) / total.max(0.1);
+        let rect = Rect { x0: 0.0, y0: top, x1: f64::from(width), y1: top + h };
+        draw_panel(&root, panel, rect, &theme, &mut stats)?;
+        top += h;
+    }
+    root.present().map_err(err)?;
+    Ok(stats)
+}
+
+/// Maps data to pixels for one panel.
+struct Mapper {
+    plot: Rect,
+    x: Scale,
+    y: Scale,
+}
+
+#[derive(Clone, Copy)]
+struct Scale {
+    lo: f64,
+    hi: f64,
+    log: bool,
+}
+
+impl Scale {
+    fn t(&self, v: f64) -> f64 {
+        if self.log {
+            if v > 0.0 {
+                v.log10()
+            } else {
+                f64::NAN
+            }
+        } else {
+            v
+        }
+    }
+
+    /// Position of `v` as a fraction of the axis (0 at lo, 1 at hi); NaN when not drawable.
+    fn frac(&self, v: f64) -> f64 {
+        let (a, b) = (self.t(self.lo), self.t(self.hi));
+        (self.t(v) - a) / (b - a)
+    }
+}
+
+impl Mapper {
+    fn px(&self, x: f64) -> f64 {
+        self.plot.x0 + self.x.frac(x) * self.plot.width()
+    }
+
+    fn py(&self, y: f64) -> f64 {
+        self.plot.y1 - self.y.frac(y) * self.plot.height()
+    }
+}
+
+fn draw_panel<DB: DrawingBackend>(
+    root: &Area<DB>,
+    panel: &Panel,
+    rect: Rect,
+    theme: &Theme,
+    stats: &mut DrawStats,
+) -> Result<(), ChartError> {
+    let x = axis_range(&panel.x, panel, true);
+    let y = axis_range(&panel.y, panel, false);
+    let font = theme.font(11.0);
+    let title_font = theme.font(12.0);
+
+    // Tick labels decide the margins.
+    let plot_height_guess = (rect.height() - theme.px(56.0)).max(theme.px(40.0));
+    let y_ticks = if y.log {
+        log_ticks(y.lo, y.hi)
+    } else {
+        nice_ticks(y.lo, y.hi, (plot_height_guess / theme.px(36.0)).clamp(2.0, 10.0) as usize)
+    };
+    let y_labels: Vec<String> = y_ticks.iter().map(|&v| format_tick(v, &y_ticks)).collect();
+    let mut label_w = 0.0f64;
+    for label in &y_labels {
+        let (w, _) = root.estimate_text_size(label, &font).map_err(err)?;
+        label_w = label_w.max(f64::from(w));
+    }
+    let title_h = if panel.title.is_empty() { theme.px(6.0) } else { theme.px(20.0) };
+    let plot = Rect {
+        x0: rect.x0 + label_w + theme.px(30.0),
+        y0: rect.y0 + title_h,
+        x1: rect.x1 - theme.px(12.0),
+        y1: rect.y1 - theme.px(40.0),
+    };
+    if plot.width() < 4.0 || plot.height() < 4.0 {
+        return Ok(());
+    }
+    let map = Mapper { plot, x, y };
+    let x_ticks = if x.log {
+        log_ticks(x.lo, x.hi)
+    } else {
+        nice_ticks(x.lo, x.hi, (plot.width() / theme.px(90.0)).clamp(2.0, 12.0) as usize)
+    };
+
+    // Grid, axes, tick labels, axis titles.
+    for &v in &y_ticks {
+        let py = map.py(v).round();
+        if py.is_finite() {
+            line(root, &[(plot.x0, py), (plot.x1, py)], theme.grid, theme.stroke(1.0))?;
+        }
+    }
+    for &v in &x_ticks {
+        let px = map.px(v).round();
+        if px.is_finite() {
+            line(root, &[(px, plot.y0), (px, plot.y1)], theme.grid, theme.stroke(1.0))?;
+        }
+    }
+    line(root, &[(plot.x0, plot.y0), (plot.x0, plot.y1), (plot.x1, plot.y1)], theme.axis, theme.stroke(1.0))?;
+    for (v, label) in y_ticks.iter().zip(&y_labels) {
+        let py = map.py(*v);
+        if py.is_finite() {
+            text(root, label, (plot.x0 - theme.px(5.0), py), &font.pos(Pos::new(HPos::Right, VPos::Center)), stats)?;
+        }
+    }
+    for &v in &x_ticks {
+        let px = map.px(v);
+        if px.is_finite() {
+            text(
+                root,
+                &format_tick(v, &x_ticks),
+                (px, plot.y1 + theme.px(4.0)),
+                &font.pos(Pos::new(HPos::Center, VPos::Top)),
+                stats,
+            )?;
+        }
+    }
+    text(
+        root,
+        &panel.x.label,
+        ((plot.x0 + plot.x1) / 2.0, rect.y1 - theme.px(4.0)),
+        &font.pos(Pos::new(HPos::Center, VPos::Bottom)),
+        stats,
+    )?;
+    let rotated = font.clone().transform(FontTransform::Rotate270).pos(Pos::new(HPos::Center, VPos::Top));
+    text(root, &panel.y.label, (rect.x0 + theme.px(3.0), (plot.y0 + plot.y1) / 2.0), &rotated, stats)?;
+    if !panel.title.is_empty() {
+        text(
+            root,
+            &panel.title,
+            (plot.x0, rect.y0 + theme.px(3.0)),
+            &title_font.pos(Pos::new(HPos::Left, VPos::Top)),
+            stats,
+        )?;
+    }
+
+    for layer in &panel.layers {
+        draw_layer(root, layer, &map, theme, stats)?;
+    }
+    draw_legend(root, panel, &plot, theme, stats)?;
+    Ok(())
+}
+
+/// The range of an axis: fixed, or fitted to the layers (with 5% padding), never empty.
+fn axis_range(axis: &Axis, panel: &Panel, is_x: bool) -> Scale {
+    if let Some([lo, hi]) = axis.range {
+        if lo.is_finite() && hi.is_finite() && hi > lo && (!axis.log || lo > 0.0) {
+            return Scale { lo, hi, log: axis.log };
+        }
+    }
+    let mut lo = f64::INFINITY;
+    let mut hi = f64::NEG_INFINITY;
+    let mut take = |v: f64| {
+        if v.is_finite() && (!axis.log || v > 0.0) {
+            lo = lo.min(v);
+            hi = hi.max(v);
+        }
+    };
+    for layer in panel.layers.iter().filter(|l| l.fit) {
+        match &layer.kind {
+            LayerKind::Points { x, y }
+            | LayerKind::Line { x, y }
+            | LayerKind::Steps { x, y }
+            | LayerKind::Polygon { x, y } => (if is_x { x } else { y }).iter().for_each(|&v| take(v)),
+            LayerKind::Band { x, lo: l, hi: h } => {
+                if is_x {
+                    x.iter().for_each(|&v| take(v));
+                } else {
+                    l.iter().chain(h).for_each(|&v| take(v));
+                }
+            }
+            LayerKind::HLine { y } if !is_x => take(*y),
+            LayerKind::VLine { x } if is_x => take(*x),
+            LayerKind::HSpan { lo: l, hi: h } if !is_x => {
+                take(*l);
+                take(*h);
+            }
+            LayerKind::Segment { x0, y0, x1, y1 } => {
+                if is_x {
+                    take(*x0);
+                    take(*x1);
+                } else {
+                    take(*y0);
+                    take(*y1);
+                }
+            }
+            LayerKind::Text { x, y, .. } => take(if is_x { *x } else { *y }),
+            _ => {}
+        }
+    }
+    if !lo.is_finite() {
+        return if axis.log { Scale { lo: 1.0, hi: 10.0, log: true } } else { Scale { lo: 0.0, hi: 1.0, log: false } };
+    }
+    if axis.log {
+        let (a, b) = (lo.log10(), hi.log10());
+        let pad = if b > a { (b - a) * 0.05 } else { 0.5 };
+        return Scale { lo: 10f64.powf(a - pad), hi: 10f64.powf(b + pad), log: true };
+    }
+    let pad = if hi > lo {
+        (hi - lo) * 0.06
+    } else if lo != 0.0 {
+        lo.abs() * 0.1
+    } else {
+        1.0
+    };
+    Scale { lo: lo - pad, hi: hi + pad, log: false }
+}
+
+fn draw_layer<DB: DrawingBackend>(
+    root: &Area<DB>,
+    layer: &Layer,
+    map: &Mapper,
+    theme: &Theme,
+    stats: &mut DrawStats,
+) -> Result<(), ChartError> {
+    let style = theme.role(layer.role);
+    let plot = map.plot;
+    match &layer.kind {
+        LayerKind::Points { x, y } => {
+            let pts: Vec<(f64, f64)> = x.iter().zip(y).map(|(&a, &b)| (map.px(a), map.py(b))).collect();
+            markers(root, &pts, layer.role, plot, theme, stats)?;
+        }
+        LayerKind::Line { x, y } => {
+            let pts: Vec<(f64, f64)> = x.iter().zip(y).map(|(&a, &b)| (map.px(a), map.py(b))).collect();
+            polyline(root, &pts, layer.role, plot, theme, stats)?;
+        }
+        LayerKind::Steps { x, y } => {
+            let mut pts = Vec::with_capacity(2 * x.len() + 1);
+            for (i, (&a, &b)) in x.iter().zip(y).enumerate() {
+                let (px, py) = (map.px(a), map.py(b));
+                if i > 0 {
+                    if let Some(&(_, prev_y)) = pts.last() {
+                        pts.push((px, prev_y));
+                    }
+                }
+                pts.push((px, py));
+            }
+            if let Some(&(_, last_y)) = pts.last() {
+                pts.push((plot.x1, last_y));
+            }
+            polyline(root, &pts, layer.role, plot, theme, stats)?;
+        }
+        LayerKind::HLine { y } => {
+            let py = map.py(*y);
+            if py >= plot.y0 && py <= plot.y1 {
+                polyline(root, &[(plot.x0, py), (plot.x1, py)], layer.role, plot, theme, stats)?;
+            }
+        }
+        LayerKind::VLine { x } => {
+            let px = map.px(*x);
+            if px >= plot.x0 && px <= plot.x1 {
+                polyline(root, &[(px, plot.y0), (px, plot.y1)], layer.role, plot, theme, stats)?;
+            }
+        }
+        LayerKind::HSpan { lo, hi } => {
+            let (a, b) = (map.py(*hi).max(plot.y0), map.py(*lo).min(plot.y1));
+            if a.is_finite() && b.is_finite() && b > a {
+                fill(root, &[(plot.x0, a), (plot.x1, a), (plot.x1, b), (plot.x0, b)], style.fill)?;
+            }
+        }
+        LayerKind::Band { x, lo, hi } => {
+            let upper: Vec<(f64, f64)> =
+                x.iter().zip(hi).map(|(&a, &b)| (map.px(a), map.py(b).clamp(plot.y0, plot.y1))).collect();
+            let lower: Vec<(f64, f64)> =
+                x.iter().zip(lo).map(|(&a, &b)| (map.px(a), map.py(b).clamp(plot.y0, plot.y1))).collect();
+            // Split at gaps so that a NaN does not draw a spike; decimate each part.
+            let mut start = 0;
+            while start < upper.len() {
+                let finite = |i: usize| {
+                    upper.get(i).is_some_and(|p| p.0.is_finite() && p.1.is_finite())
+                        && lower.get(i).is_some_and(|p| p.1.is_finite())
+                };
+                while start < upper.len() && !finite(start) {
+                    start += 1;
+                }
+                let mut end = start;
+                while end < upper.len() && finite(end) {
+                    end += 1;
+                }
+                if end > start + 1 {
+                    let top = decimate_columns(&upper[start..end]);
+                    let bottom = decimate_columns(&lower[start..end]);
+                    let mut poly: Vec<(f64, f64)> = top;
+                    poly.extend(bottom.into_iter().rev());
+                    let poly: Vec<(f64, f64)> = poly.into_iter().map(|(a, b)| (a.clamp(plot.x0, plot.x1), b)).collect();
+                    fill(root, &poly, style.fill)?;
+                }
+                start = end.max(start + 1);
+            }
+        }
+        LayerKind::Segment { x0, y0, x1, y1 } => {
+            polyline(root, &[(map.px(*x0), map.py(*y0)), (map.px(*x1), map.py(*y1))], layer.role, plot, theme, stats)?;
+        }
+        LayerKind::Polygon { x, y } => {
+            let pts: Vec<(f64, f64)> = x.iter().zip(y).map(|(&a, &b)| (map.px(a), map.py(b))).collect();
+            if pts.iter().all(|p| p.0.is_finite() && p.1.is_finite()) && pts.len() >= 3 {
+                let clamped: Vec<(f64, f64)> =
+                    pts.iter().map(|&(a, b)| (a.clamp(plot.x0, plot.x1), b.clamp(plot.y0, plot.y1))).collect();
+                fill(root, &clamped, style.fill)?;
+                let mut closed = pts.clone();
+                if let Some(&first) = pts.first() {
+                    closed.push(first);
+                }
+                polyline(root, &closed, layer.role, plot, theme, stats)?;
+            }
+        }
+        LayerKind::Text { x, y, text: label } => {
+            let (px, py) = (map.px(*x), map.py(*y));
+            if px.is_finite() && py.is_finite() {
+                let font = theme.font(10.0).color(&theme.text);
+                let (w, _) = root.estimate_text_size(label, &font).map_err(err)?;
+                // Keep the label inside the plot: to the left of the point near the right edge.
+                let right_room = plot.x1 - px;
+                let (anchor_x, h) = if right_room < f64::from(w) + theme.px(8.0) {
+                    (px - theme.px(6.0), HPos::Right)
+                } else {
+                    (px + theme.px(6.0), HPos::Left)
+                };
+                let ty = (py - theme.px(4.0)).clamp(plot.y0 + theme.px(10.0), plot.y1);
+                text(root, label, (anchor_x, ty), &font.pos(Pos::new(h, VPos::Bottom)), stats)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn to_i(p: (f64, f64)) -> (i32, i32) {
+    (p.0.round() as i32, p.1.round() as i32)
+}
+
+fn line<DB: DrawingBackend>(
+    root: &Area<DB>,
+    pts: &[(f64, f64)],
+    color: RGBAColor,
+    width: u32,
+) -> Result<(), ChartError> {
+    let path: Vec<(i32, i32)> = pts.iter().map(|&p| to_i(p)).collect();
+    root.draw(&PathElement::new(path, ShapeStyle { color, filled: false, stroke_width: width })).map_err(err)
+}
+
+fn fill<DB: DrawingBackend>(root: &Area<DB>, pts: &[(f64, f64)], color: RGBAColor) -> Result<(), ChartError> {
+    let poly: Vec<(i32, i32)> = pts.iter().filter(|p| p.0.is_finite() && p.1.is_finite()).map(|&p| to_i(p)).collect();
+    if poly.len() < 3 {
+        return Ok(());
+    }
+    root.draw(&Polygon::new(poly, ShapeStyle { color, filled: true, stroke_width: 0 })).map_err(err)
+}
+
+fn text<DB: DrawingBackend>(
+    root: &Area<DB>,
+    s: &str,
+    at: (f64, f64),
+    style: &TextStyle,
+    stats: &mut DrawStats,
+) -> Result<(), ChartError> {
+    if s.is_empty() || !at.0.is_finite() || !at.1.is_finite() {
+        return Ok(());
+    }
+    stats.texts += 1;
+    root.draw(&Text::new(s.to_string(), to_i(at), style.clone())).map_err(err)
+}
+
+/// Draws a polyline in the role's style: clipped to the plot, decimated to at most four
+/// points per pixel column, dashed when the role is.
+fn polyline<DB: DrawingBackend>(
+    root: &Area<DB>,
+    pts: &[(f64, f64)],
+    role: Role,
+    plot: Rect,
+    theme: &Theme,
+    stats: &mut DrawStats,
+) -> Result<(), ChartError> {
+    let style = theme.role(role);
+    for run in clip_polyline(pts, plot) {
+        let run = if run.len() > 2 * plot.width() as usize { decimate_columns(&run) } else { run };
+        let pieces = match style.dash {
+            Some((on, off)) => dash(&run, theme.px(on), theme.px(off)),
+            None => vec![run],
+        };
+        for piece in pieces {
+            if piece.len() >= 2 {
+                stats.paths += 1;
+                stats.path_points += piece.len();
+                line(root, &piece, style.stroke, style.width)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Draws markers for points inside the plot. Dense layers are thinned to one marker per
+/// cell of a few pixels, and drawn as squares, which the canvas fills fastest.
+fn markers<DB: DrawingBackend>(
+    root: &Area<DB>,
+    pts: &[(f64, f64)],
+    role: Role,
+    plot: Rect,
+    theme: &Theme,
+    stats: &mut DrawStats,
+) -> Result<(), ChartError> {
+    let style = theme.role(role);
+    let inside = |p: &(f64, f64)| {
+        p.0.is_finite()
+            && p.1.is_finite()
+            && p.0 >= plot.x0 - 0.5
+            && p.0 <= plot.x1 + 0.5
+            && p.1 >= plot.y0 - 0.5
+            && p.1 <= plot.y1 + 0.5
+    };
+    let dense = pts.len() > 2000;
+    if dense {
+        let cell = theme.px(2.0).max(1.0);
+        let cols = (plot.width() / cell).ceil() as usize + 1;
+        let rows = (plot.height() / cell).ceil() as usize + 1;
+        let mut seen = vec![false; cols.saturating_mul(rows).min(16_000_000)];
+        let size = cell.round().max(1.0) as i32;
+        for p in pts.iter().filter(|p| inside(p)) {
+            let c = ((p.0 - plot.x0) / cell).max(0.0) as usize;
+            let r = ((p.1 - plot.y0) / cell).max(0.0) as usize;
+            let Some(slot) = seen.get_mut(r * cols + c) else { continue };
+            if *slot {
+                continue;
+            }
+            *slot = true;
+            stats.markers += 1;
+            let (x, y) = to_i(*p);
+            let half = size / 2;
+            root.draw(&Rectangle::new(
+                [(x - half, y - half), (x - half + size, y - half + size)],
+                ShapeStyle { color: style.stroke, filled: true, stroke_width: 0 },
+            ))
+            .map_err(err)?;
+        }
+        return Ok(());
+    }
+    let r = theme.px(style.marker_size).round().max(2.0) as i32;
+    for p in pts.iter().filter(|p| inside(p)) {
+        stats.markers += 1;
+        let (x, y) = to_i(*p);
+        match role {
+            Role::Flagged => {
+                // A larger triangle with a ring: not colour alone marks a flagged point.
+                let tri = vec![(x, y - r - 2), (x - r - 2, y + r), (x + r + 2, y + r)];
+                root.draw(&Polygon::new(tri, ShapeStyle { color: style.stroke, filled: true, stroke_width: 0 }))
+                    .map_err(err)?;
+                root.draw(&Circle::new(
+                    (x, y),
+                    r + 4,
+                    ShapeStyle { color: style.stroke, filled: false, stroke_width: style.width },
+                ))
+                .map_err(err)?;
+            }
+            Role::Highlight => {
+                let diamond = vec![(x, y - r - 2), (x + r + 2, y), (x, y + r + 2), (x - r - 2, y)];
+                root.draw(&Polygon::new(diamond, ShapeStyle { color: style.stroke, filled: true, stroke_width: 0 }))
+                    .map_err(err)?;
+            }
+            _ => {
+                root.draw(&Circle::new((x, y), r, ShapeStyle { color: style.stroke, filled: true, stroke_width: 0 }))
+                    .map_err(err)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A legend of the labelled layers, in the top-right corner of the plot.
+fn draw_legend<DB: DrawingBackend>(
+    root: &Area<DB>,
+    panel: &Panel,
+    plot: &Rect,
+    theme: &Theme,
+    stats: &mut DrawStats,
+) -> Result<(), ChartError> {
+    let entries: Vec<&Layer> = panel
+        .layers
+        .iter()
+        .filter(|l| !l.label.is_empty() && !(l.role == Role::Flagged && l.kind.is_empty()))
+        .collect();
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let font = theme.font(10.5);
+    let line_h = theme.px(15.0);
+    let swatch = theme.px(18.0);
+    let mut w = 0.0f64;
+    for e in &entries {
+        let (tw, _) = root.estimate_text_size(&e.label, &font).map_err(err)?;
+        w = w.max(f64::from(tw));
+    }
+    let box_w = w + swatch + theme.px(16.0);
+    let box_h = line_h * entries.len() as f64 + theme.px(8.0);
+    if box_w > plot.width() * 0.9 || box_h > plot.height() * 0.9 {
+        return Ok(());
+    }
+    let x0 = plot.x1 - box_w - theme.px(4.0);
+    let y0 = plot.y0 + theme.px(4.0);
+    fill(root, &[(x0, y0), (x0 + box_w, y0), (x0 + box_w, y0 + box_h), (x0, y0 + box_h)], theme.legend_background)?;
+    for (i, e) in entries.iter().enumerate() {
+        let cy = y0 + theme.px(4.0) + line_h * (i as f64 + 0.5);
+        let sx = x0 + theme.px(5.0);
+        let style = theme.role(e.role);
+        match e.kind {
+            LayerKind::Points { .. } => {
+                let pts = [(sx + swatch / 2.0, cy)];
+                let inner = Rect { x0: sx, y0: cy - line_h, x1: sx + swatch, y1: cy + line_h };
+                markers(root, &pts, e.role, inner, theme, stats)?;
+            }
+            LayerKind::Band { .. } | LayerKind::HSpan { .. } | LayerKind::Polygon { .. } => {
+                let h = theme.px(5.0);
+                fill(root, &[(sx, cy - h), (sx + swatch, cy - h), (sx + swatch, cy + h), (sx, cy + h)], style.fill)?;
+            }
+            _ => {
+                let bounds = Rect { x0: sx - 1.0, y0: cy - 2.0, x1: sx + swatch + 1.0, y1: cy + 2.0 };
+                polyline(root, &[(sx, cy), (sx + swatch, cy)], e.role, bounds, theme, stats)?;
+            }
+        }
+        text(
+            root,
+            &e.label,
+            (sx + swatch + theme.px(6.0), cy),
+            &font.clone().pos(Pos::new(HPos::Left, VPos::Center)),
+            stats,
+        )?;
+    }
+    Ok(())
+}

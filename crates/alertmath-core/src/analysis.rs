@@ -231,7 +231,14 @@ impl Steps {
     }
 
     /// A step whose result is a number.
-    pub fn num(&mut self, id: &str, label: &str, formula: &str, substitution: impl Into<String>, value: f64) -> &mut Step {
+    pub fn num(
+        &mut self,
+        id: &str,
+        label: &str,
+        formula: &str,
+        substitution: impl Into<String>,
+        value: f64,
+    ) -> &mut Step {
         self.0.push(Step {
             id: id.to_string(),
             label: label.to_string(),
@@ -246,7 +253,14 @@ impl Steps {
     }
 
     /// A step whose result is text (a comparison, a sorted list, a verdict).
-    pub fn text(&mut self, id: &str, label: &str, formula: &str, substitution: impl Into<String>, result: impl Into<String>) -> &mut Step {
+    pub fn text(
+        &mut self,
+        id: &str,
+        label: &str,
+        formula: &str,
+        substitution: impl Into<String>,
+        result: impl Into<String>,
+    ) -> &mut Step {
         self.0.push(Step {
             id: id.to_string(),
             label: label.to_string(),

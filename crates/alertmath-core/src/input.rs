@@ -101,9 +101,7 @@ pub fn parse_field(field: &FieldSpec, text: &str) -> Result<ParsedField, InputEr
     }
 
     let width = field.columns.len();
-    let rowwise_timestamps = field.timestamps
-        && lines.len() >= 2
-        && lines.iter().all(|row| row.len() == width + 1);
+    let rowwise_timestamps = field.timestamps && lines.len() >= 2 && lines.iter().all(|row| row.len() == width + 1);
 
     if width == 1 && !rowwise_timestamps {
         if total > MAX_ROWS {
@@ -123,8 +121,7 @@ pub fn parse_field(field: &FieldSpec, text: &str) -> Result<ParsedField, InputEr
     }
 
     // Row-wise table: every line must have the same number of numbers.
-    let with_time = rowwise_timestamps
-        || (field.timestamps && lines.first().is_some_and(|row| row.len() == width + 1));
+    let with_time = rowwise_timestamps || (field.timestamps && lines.first().is_some_and(|row| row.len() == width + 1));
     let expected = if with_time { width + 1 } else { width };
     if lines.len() > MAX_ROWS {
         return Err(too_many(field, lines.len()));
@@ -174,12 +171,7 @@ pub fn parse_field(field: &FieldSpec, text: &str) -> Result<ParsedField, InputEr
     Ok(ParsedField {
         columns,
         rows,
-        description: format!(
-            "{} {} of {}",
-            count(rows),
-            plural(rows, "row", "rows"),
-            row_layout(field, with_time)
-        ),
+        description: format!("{} {} of {}", count(rows), plural(rows, "row", "rows"), row_layout(field, with_time)),
     })
 }
 
@@ -223,7 +215,11 @@ fn empty_error(field: &FieldSpec) -> InputError {
             "{} is empty. Type at least {} {} ({}).",
             field.label,
             field.min_rows,
-            if field.columns.len() > 1 { plural(field.min_rows, "row", "rows") } else { plural(field.min_rows, "number", "numbers") },
+            if field.columns.len() > 1 {
+                plural(field.min_rows, "row", "rows")
+            } else {
+                plural(field.min_rows, "number", "numbers")
+            },
             field.help
         ),
     )
@@ -257,15 +253,13 @@ pub(crate) fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
 /// accepts gaps), each column within its domain, timestamps in order.
 pub fn validate(spec: &MethodSpec, input: &Input) -> Result<(), InputError> {
     for key in input.keys() {
-        let known = spec.fields.iter().any(|f| {
-            f.columns.iter().any(|c| f.key(c.id) == key) || (f.timestamps && f.time_key() == key)
-        });
+        let known = spec
+            .fields
+            .iter()
+            .any(|f| f.columns.iter().any(|c| f.key(c.id) == key) || (f.timestamps && f.time_key() == key));
         if !known {
-            let expected: Vec<String> = spec
-                .fields
-                .iter()
-                .flat_map(|f| f.columns.iter().map(move |c| f.key(c.id)))
-                .collect();
+            let expected: Vec<String> =
+                spec.fields.iter().flat_map(|f| f.columns.iter().map(move |c| f.key(c.id))).collect();
             return Err(InputError::new(
                 ErrorKind::Field,
                 format!("{} takes no input called “{}”; it takes {}.", spec.name, key, expected.join(", ")),
@@ -294,12 +288,7 @@ fn validate_field(field: &FieldSpec, input: &Input) -> Result<(), InputError> {
             Some(n) if n != values.len() => {
                 return Err(InputError::new(
                     ErrorKind::Ragged,
-                    format!(
-                        "The columns of {} have different lengths ({} and {}).",
-                        field.label,
-                        n,
-                        values.len()
-                    ),
+                    format!("The columns of {} have different lengths ({} and {}).", field.label, n, values.len()),
                 )
                 .in_field(field.id))
             }
@@ -345,7 +334,12 @@ fn validate_field(field: &FieldSpec, input: &Input) -> Result<(), InputError> {
             if !t.is_finite() {
                 return Err(InputError::new(
                     ErrorKind::NotFinite,
-                    format!("Timestamp {} of {} is {}; timestamps must be finite numbers of seconds.", i + 1, field.label, num(t)),
+                    format!(
+                        "Timestamp {} of {} is {}; timestamps must be finite numbers of seconds.",
+                        i + 1,
+                        field.label,
+                        num(t)
+                    ),
                 )
                 .in_field(field.id)
                 .at(i + 1));
@@ -370,14 +364,18 @@ fn validate_field(field: &FieldSpec, input: &Input) -> Result<(), InputError> {
 }
 
 fn check_value(field: &FieldSpec, column: &str, domain: Domain, x: f64, position: usize) -> Result<(), InputError> {
-    let what = if field.columns.len() > 1 { format!("{} in row {}", column, position) } else { format!("Value {}", position) };
+    let what =
+        if field.columns.len() > 1 { format!("{} in row {}", column, position) } else { format!("Value {}", position) };
     if x.is_nan() {
         if field.gaps {
             return Ok(());
         }
         return Err(InputError::new(
             ErrorKind::NotFinite,
-            format!("{} of {} is NaN (not a number). Remove it: this method needs every value to be a number.", what, field.label),
+            format!(
+                "{} of {} is NaN (not a number). Remove it: this method needs every value to be a number.",
+                what, field.label
+            ),
         )
         .in_field(field.id)
         .at(position));

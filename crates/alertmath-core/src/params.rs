@@ -97,12 +97,17 @@ impl ResolvedParams {
                         ParamValue::Text(s) => s.trim().parse::<f64>().map_err(|_| {
                             InputError::new(
                                 ErrorKind::Param,
-                                format!("{} must be a number; “{}” is not one.", p.label, s.chars().take(24).collect::<String>()),
+                                format!(
+                                    "{} must be a number; “{}” is not one.",
+                                    p.label,
+                                    s.chars().take(24).collect::<String>()
+                                ),
                             )
                             .in_param(p.id)
                         })?,
                         ParamValue::Bool(_) => {
-                            return Err(InputError::new(ErrorKind::Param, format!("{} must be a number.", p.label)).in_param(p.id))
+                            return Err(InputError::new(ErrorKind::Param, format!("{} must be a number.", p.label))
+                                .in_param(p.id))
                         }
                     };
                     if !x.is_finite() || x < *min || x > *max {

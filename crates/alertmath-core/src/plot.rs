@@ -20,23 +20,10 @@ impl Plot {
         self.panels
             .iter()
             .map(|p| {
-                let flagged: usize = p
-                    .layers
-                    .iter()
-                    .filter(|l| l.role == Role::Flagged)
-                    .map(|l| l.kind.len())
-                    .sum();
-                let points: usize = p
-                    .layers
-                    .iter()
-                    .filter(|l| l.role == Role::Data)
-                    .map(|l| l.kind.len())
-                    .sum();
+                let flagged: usize = p.layers.iter().filter(|l| l.role == Role::Flagged).map(|l| l.kind.len()).sum();
+                let points: usize = p.layers.iter().filter(|l| l.role == Role::Data).map(|l| l.kind.len()).sum();
                 let title = if p.title.is_empty() { String::new() } else { format!("{}: ", p.title) };
-                format!(
-                    "{}{} against {}, {} data points, {} flagged.",
-                    title, p.y.label, p.x.label, points, flagged
-                )
+                format!("{}{} against {}, {} data points, {} flagged.", title, p.y.label, p.x.label, points, flagged)
             })
             .collect::<Vec<_>>()
             .join(" ")

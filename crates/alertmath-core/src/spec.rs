@@ -140,7 +140,5 @@ pub const fn integer(default: f64, min: f64, max: f64) -> ParamKind {
 }
 
 /// Shorthand for the common strict/non-strict comparison parameter.
-pub const COMPARE_CHOICES: &[Choice] = &[
-    Choice { id: "gt", label: "> (strictly beyond)" },
-    Choice { id: "ge", label: "≥ (at or beyond)" },
-];
+pub const COMPARE_CHOICES: &[Choice] =
+    &[Choice { id: "gt", label: "> (strictly beyond)" }, Choice { id: "ge", label: "≥ (at or beyond)" }];

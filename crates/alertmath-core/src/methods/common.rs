@@ -34,10 +34,8 @@ pub const COMPARE: ParamSpec = ParamSpec {
 };
 
 /// Population or sample standard deviation.
-pub const SD_CHOICES: &[Choice] = &[
-    Choice { id: "population", label: "population (÷ n)" },
-    Choice { id: "sample", label: "sample (÷ n − 1)" },
-];
+pub const SD_CHOICES: &[Choice] =
+    &[Choice { id: "population", label: "population (÷ n)" }, Choice { id: "sample", label: "sample (÷ n − 1)" }];
 
 /// Strict or non-strict comparison of a score with a threshold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,10 +91,7 @@ pub fn flagged_points(x: &[f64], y: &[f64], flag: &[bool]) -> [Layer; 2] {
             fy.push(yi);
         }
     }
-    [
-        Layer::points(x.to_vec(), y.to_vec(), Role::Data, "data"),
-        Layer::points(fx, fy, Role::Flagged, "flagged"),
-    ]
+    [Layer::points(x.to_vec(), y.to_vec(), Role::Data, "data"), Layer::points(fx, fy, Role::Flagged, "flagged")]
 }
 
 /// "1 point", "3 points".

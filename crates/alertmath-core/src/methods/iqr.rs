@@ -114,7 +114,13 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     let scores: Vec<f64> = xs
         .iter()
         .map(|&x| {
-            let beyond = if x > q3.value { x - q3.value } else if x < q1.value { x - q1.value } else { 0.0 };
+            let beyond = if x > q3.value {
+                x - q3.value
+            } else if x < q1.value {
+                x - q1.value
+            } else {
+                0.0
+            };
             if beyond == 0.0 {
                 0.0
             } else if iqr > 0.0 {
@@ -147,21 +153,31 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
             )
         };
         let formula = format!("{} by {}", &name[..2], quantile_name(def));
-        let substitution = if q.lo == q.hi || q.g == 0.0 || q.g == 1.0 { format!("{}; {}", q.position, pick) } else { pick };
+        let substitution =
+            if q.lo == q.hi || q.g == 0.0 || q.g == 1.0 { format!("{}; {}", q.position, pick) } else { pick };
         steps.num(id, name, &formula, substitution, q.value);
     }
     steps.num("iqr", "Interquartile range", "IQR = Q3 − Q1", format!("{} − {}", num(q3.value), num(q1.value)), iqr);
     if lower_on {
-        steps.num("lower", "Lower fence", "Q1 − c·IQR", format!("{} − {} × {}", num(q1.value), num(c), num(iqr)), lower);
+        steps.num(
+            "lower",
+            "Lower fence",
+            "Q1 − c·IQR",
+            format!("{} − {} × {}", num(q1.value), num(c), num(iqr)),
+            lower,
+        );
     }
     if upper_on {
-        steps.num("upper", "Upper fence", "Q3 + c·IQR", format!("{} + {} × {}", num(q3.value), num(c), num(iqr)), upper);
+        steps.num(
+            "upper",
+            "Upper fence",
+            "Q3 + c·IQR",
+            format!("{} + {} × {}", num(q3.value), num(c), num(iqr)),
+            upper,
+        );
     }
-    let extreme = xs
-        .iter()
-        .enumerate()
-        .max_by(|a, b| scores[a.0].abs().total_cmp(&scores[b.0].abs()))
-        .map(|(i, &x)| (i, x));
+    let extreme =
+        xs.iter().enumerate().max_by(|a, b| scores[a.0].abs().total_cmp(&scores[b.0].abs())).map(|(i, &x)| (i, x));
     if let Some((i, x)) = extreme {
         let (fence, sym) = if x >= q3.value || !lower_on { (upper, ">") } else { (lower, "<") };
         let flagged_here = flags.get(i).copied().unwrap_or(false);
@@ -249,13 +265,18 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         panel.push(Layer::hline(upper, Role::Threshold, format!("fences (c = {})", num(c))));
     }
     if lower_on {
-        panel.push(Layer::hline(lower, Role::Threshold, if upper_on { String::new() } else { format!("fence (c = {})", num(c)) }));
+        panel.push(Layer::hline(
+            lower,
+            Role::Threshold,
+            if upper_on { String::new() } else { format!("fence (c = {})", num(c)) },
+        ));
     }
     panel.push(Layer::hline(q2.value, Role::Center, "median"));
     let [data, flagged_layer] = flagged_points(&x, xs, &flags);
     panel.push(data);
     panel.push(flagged_layer);
     a.plot = Plot::single(panel);
-    a.points = Some(Points { x, y: xs.to_vec(), score: scores, flag: flags, score_label: "IQRs beyond the box".to_string() });
+    a.points =
+        Some(Points { x, y: xs.to_vec(), score: scores, flag: flags, score_label: "IQRs beyond the box".to_string() });
     Ok(a)
 }

@@ -98,12 +98,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     let scores: Vec<f64> = if undefined { vec![f64::NAN; n] } else { xs.iter().map(|&x| (x - med) / scale).collect() };
     let flags: Vec<bool> = scores.iter().map(|z| cmp.passes(z.abs(), threshold)).collect();
     let flagged = flags.iter().filter(|&&f| f).count();
-    let test = deviations
-        .iter()
-        .enumerate()
-        .max_by(|a, b| a.1.total_cmp(b.1))
-        .map(|(i, _)| i)
-        .unwrap_or(0);
+    let test = deviations.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, _)| i).unwrap_or(0);
     let x_test = xs.get(test).copied().unwrap_or(f64::NAN);
     let z_test = scores.get(test).copied().unwrap_or(f64::NAN);
     let at_median = deviations.iter().filter(|&&d| d == 0.0).count();
@@ -123,7 +118,13 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         },
         med,
     );
-    steps.text("deviations", "Absolute deviations from the median", "|x − median|", format!("|x − {}|", num(med)), list(&deviations, 12));
+    steps.text(
+        "deviations",
+        "Absolute deviations from the median",
+        "|x − median|",
+        format!("|x − {}|", num(med)),
+        list(&deviations, 12),
+    );
     if n <= 1000 {
         steps.text("sorted_deviations", "Sort the deviations", "", "", list(&sorted(&deviations), 12));
     }
@@ -137,7 +138,13 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
             if fallback { "fall back to the mean absolute deviation" } else { "the modified z-score is undefined" },
         );
         if fallback {
-            steps.num("mean_ad", "Mean absolute deviation", "MeanAD = Σ|x − median| / n", format!("{} / {}", num(crate::stats::sum(&deviations)), n), mean_ad);
+            steps.num(
+                "mean_ad",
+                "Mean absolute deviation",
+                "MeanAD = Σ|x − median| / n",
+                format!("{} / {}", num(crate::stats::sum(&deviations)), n),
+                mean_ad,
+            );
             steps.num("scale", "Scale", "s = 1.253314 × MeanAD", format!("1.253314 × {}", num(mean_ad)), scale);
         }
     } else {
@@ -178,13 +185,26 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         Verdict::new(
             Level::Alert,
             format!("ALERT: {} flagged", n_points(flagged)),
-            format!("{} at position {}: |M| = {} {} {}", num(x_test), test + 1, num(z_test.abs()), cmp.symbol(), num(threshold)),
+            format!(
+                "{} at position {}: |M| = {} {} {}",
+                num(x_test),
+                test + 1,
+                num(z_test.abs()),
+                cmp.symbol(),
+                num(threshold)
+            ),
         )
     } else {
         Verdict::new(
             Level::Clear,
             "No point flagged",
-            format!("The most distant point, {}, scores |M| = {} {} {}.", num(x_test), num(z_test.abs()), cmp.negated(), num(threshold)),
+            format!(
+                "The most distant point, {}, scores |M| = {} {} {}.",
+                num(x_test),
+                num(z_test.abs()),
+                cmp.negated(),
+                num(threshold)
+            ),
         )
     };
 
@@ -192,7 +212,12 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     a.steps = steps.0;
     a.push_value("median", "median", Val::Num(med), "");
     a.push_value("mad", "MAD", Val::Num(mad), "");
-    a.push_value("scale", "scale s", if undefined { Val::Undefined("MAD = 0".to_string()) } else { Val::Num(scale) }, "");
+    a.push_value(
+        "scale",
+        "scale s",
+        if undefined { Val::Undefined("MAD = 0".to_string()) } else { Val::Num(scale) },
+        "",
+    );
     a.push_value("x_max", "most distant point", Val::Num(x_test), "");
     a.push_value("score_max", "its modified z-score", Val::num_or(z_test, "MAD = 0"), "");
     a.push_value("flagged", "flagged points", Val::Int(flagged as i64), "");

@@ -24,12 +24,7 @@ pub struct Method {
 }
 
 /// Every method, in site order.
-pub static METHODS: &[&Method] = &[
-    &square_root_law::METHOD,
-    &z_score::METHOD,
-    &iqr::METHOD,
-    &mad::METHOD,
-];
+pub static METHODS: &[&Method] = &[&square_root_law::METHOD, &z_score::METHOD, &iqr::METHOD, &mad::METHOD];
 
 /// The method with this id.
 pub fn method(id: &str) -> Option<&'static Method> {

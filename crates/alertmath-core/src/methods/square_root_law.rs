@@ -92,7 +92,9 @@ impl Form {
     fn substitution(self, k: f64, b: f64, n: f64) -> String {
         match self {
             Form::Guide => format!("{}/√{} + {} = {}/{} + {}", num(k), num(n), num(b), num(k), num(n.sqrt()), num(b)),
-            Form::PromQl => format!("{}/√({} + 1) + {} = {}/{} + {}", num(k), num(n), num(b), num(k), num((n + 1.0).sqrt()), num(b)),
+            Form::PromQl => {
+                format!("{}/√({} + 1) + {} = {}/{} + {}", num(k), num(n), num(b), num(k), num((n + 1.0).sqrt()), num(b))
+            }
         }
     }
 
@@ -141,7 +143,12 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         if e > n {
             return Err(InputError::new(
                 ErrorKind::OutOfDomain,
-                format!("Scenario {} has {} errors out of {} requests; errors cannot exceed requests.", i + 1, num(e), num(n)),
+                format!(
+                    "Scenario {} has {} errors out of {} requests; errors cannot exceed requests.",
+                    i + 1,
+                    num(e),
+                    num(n)
+                ),
             )
             .in_field("scenarios")
             .at(i + 1));
@@ -177,19 +184,46 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         alerts.push(alert);
 
         if n > 0.0 {
-            steps.num(&format!("s{s}.rate"), &format!("{tag}: error rate"), "rate = errors / requests", format!("{} / {}", num(e), num(n)), rate)
+            steps
+                .num(
+                    &format!("s{s}.rate"),
+                    &format!("{tag}: error rate"),
+                    "rate = errors / requests",
+                    format!("{} / {}", num(e), num(n)),
+                    rate,
+                )
                 .shown(format!("{} = {}", num(rate), pct(rate)));
         } else {
-            steps.text(&format!("s{s}.rate"), &format!("{tag}: error rate"), "rate = errors / requests", "0 / 0", "undefined (no traffic; PromQL's NaN never alerts)");
+            steps.text(
+                &format!("s{s}.rate"),
+                &format!("{tag}: error rate"),
+                "rate = errors / requests",
+                "0 / 0",
+                "undefined (no traffic; PromQL's NaN never alerts)",
+            );
         }
-        steps.num(&format!("s{s}.threshold"), &format!("{tag}: threshold"), form.formula(), form.substitution(k, b, n), t)
+        steps
+            .num(
+                &format!("s{s}.threshold"),
+                &format!("{tag}: threshold"),
+                form.formula(),
+                form.substitution(k, b, n),
+                t,
+            )
             .shown(format!("{} = {}", num(t), pct(t)));
         let comparison = if n > 0.0 {
             format!("{} {} {}?", pct(rate), cmp.symbol(), pct(t))
         } else {
             "no rate to compare".to_string()
         };
-        steps.text(&format!("s{s}.alert"), &format!("{tag}: alert?"), &format!("rate {} T(n)", cmp.symbol()), comparison, if alert { "ALERT" } else { "no alert" })
+        steps
+            .text(
+                &format!("s{s}.alert"),
+                &format!("{tag}: alert?"),
+                &format!("rate {} T(n)", cmp.symbol()),
+                comparison,
+                if alert { "ALERT" } else { "no alert" },
+            )
             .decisive();
         let min_e = min_errors(n, t, cmp);
         match min_e {
@@ -308,17 +342,25 @@ fn plot(requests: &[f64], rates: &[f64], alerts: &[bool], k: f64, b: f64, form: 
     let hi = positive.iter().copied().fold(0.0, f64::max);
     let (lo, hi) = if lo.is_finite() { ((lo / 4.0).max(1.0), (hi * 4.0).max(10.0)) } else { (1.0, 100.0) };
     let steps = 240;
-    let ns: Vec<f64> = (0..=steps)
-        .map(|i| 10f64.powf(lo.log10() + (hi.log10() - lo.log10()) * i as f64 / steps as f64))
-        .collect();
+    let ns: Vec<f64> =
+        (0..=steps).map(|i| 10f64.powf(lo.log10() + (hi.log10() - lo.log10()) * i as f64 / steps as f64)).collect();
     let curve: Vec<f64> = ns.iter().map(|&n| 100.0 * form.threshold(k, b, n)).collect();
     let other: Vec<f64> = ns.iter().map(|&n| 100.0 * form.other().threshold(k, b, n)).collect();
     let max_rate = rates.iter().copied().filter(|r| r.is_finite()).fold(0.0, f64::max) * 100.0;
     let top = (curve.first().copied().unwrap_or(100.0).max(max_rate) * 1.08).clamp(1.0, 105.0);
 
-    let mut panel = Panel::new("", Axis::log("requests n (log scale)").with_range(lo, hi), Axis::linear("error rate, %").with_range(0.0, top));
+    let mut panel = Panel::new(
+        "",
+        Axis::log("requests n (log scale)").with_range(lo, hi),
+        Axis::linear("error rate, %").with_range(0.0, top),
+    );
     panel.push(Layer::hline(100.0 * b, Role::Center, format!("floor B = {}", pct(b))));
-    panel.push(Layer::line(ns.clone(), other, Role::Alternative, if form == Form::Guide { "k/√(n + 1) + B (PromQL)" } else { "k/√n + B (guide)" }));
+    panel.push(Layer::line(
+        ns.clone(),
+        other,
+        Role::Alternative,
+        if form == Form::Guide { "k/√(n + 1) + B (PromQL)" } else { "k/√n + B (guide)" },
+    ));
     panel.push(Layer::line(ns, curve, Role::Threshold, form.formula()));
     let (mut qx, mut qy, mut ax, mut ay) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for ((&n, &r), &alert) in requests.iter().zip(rates).zip(alerts) {

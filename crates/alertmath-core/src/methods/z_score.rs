@@ -116,7 +116,15 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     let scores: Vec<f64> = xs
         .iter()
         .zip(centre.iter().zip(&spread))
-        .map(|(&x, (&c, &s))| if s > 0.0 { (x - c) / s } else if x == c { f64::NAN } else { (x - c).signum() * f64::INFINITY })
+        .map(|(&x, (&c, &s))| {
+            if s > 0.0 {
+                (x - c) / s
+            } else if x == c {
+                f64::NAN
+            } else {
+                (x - c).signum() * f64::INFINITY
+            }
+        })
         .collect();
     let flags: Vec<bool> = scores.iter().map(|z| cmp.passes(z.abs(), threshold)).collect();
     let flagged = flags.iter().filter(|&&f| f).count();
@@ -137,7 +145,11 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
 
     let mut steps = Steps::new();
     steps.num("n", "Number of points", "n", count(n), n as f64);
-    let terms = if n <= 12 { xs.iter().map(|&x| num(x)).collect::<Vec<_>>().join(" + ") } else { format!("Σx = {}", num(total)) };
+    let terms = if n <= 12 {
+        xs.iter().map(|&x| num(x)).collect::<Vec<_>>().join(" + ")
+    } else {
+        format!("Σx = {}", num(total))
+    };
     steps.num("mean", "Mean", "μ = Σx / n", format!("({}) / {}", terms, n), m);
     let sq_terms = if n <= 8 {
         xs.iter().map(|&x| format!("({} − {})²", num(x), num(m))).collect::<Vec<_>>().join(" + ")
@@ -145,7 +157,13 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         format!("over {} points", count(n))
     };
     steps.num("ss", "Sum of squared deviations", "Σ(x − μ)²", sq_terms, ss);
-    steps.num("sd", "Standard deviation", &format!("σ = √(Σ(x − μ)² / {})", sd_name), format!("√({} / {})", num(ss), num(ddof.divisor(n))), sd);
+    steps.num(
+        "sd",
+        "Standard deviation",
+        &format!("σ = √(Σ(x − μ)² / {})", sd_name),
+        format!("√({} / {})", num(ss), num(ddof.divisor(n))),
+        sd,
+    );
     if leave_one_out {
         steps.num(
             "test.mean",
@@ -163,14 +181,15 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         );
     }
     let (c_test, s_test) = (centre.get(test).copied().unwrap_or(m), spread.get(test).copied().unwrap_or(sd));
-    steps.num(
-        "z",
-        &format!("Z of the most extreme point ({}, position {})", num(x_test), test + 1),
-        if leave_one_out { "Z = (x − μ₋ᵢ) / σ₋ᵢ" } else { "Z = (x − μ) / σ" },
-        format!("({} − {}) / {}", num(x_test), paren(c_test), num(s_test)),
-        z_test,
-    )
-    .shown(if z_test.is_nan() { "undefined (0/0)".to_string() } else { num(z_test) });
+    steps
+        .num(
+            "z",
+            &format!("Z of the most extreme point ({}, position {})", num(x_test), test + 1),
+            if leave_one_out { "Z = (x − μ₋ᵢ) / σ₋ᵢ" } else { "Z = (x − μ) / σ" },
+            format!("({} − {}) / {}", num(x_test), paren(c_test), num(s_test)),
+            z_test,
+        )
+        .shown(if z_test.is_nan() { "undefined (0/0)".to_string() } else { num(z_test) });
     steps
         .text(
             "compare",
@@ -194,7 +213,10 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         Verdict::new(
             Level::Undefined,
             "No spread: Z is undefined",
-            format!("Every value equals {}, so σ = 0 and Z = (x − μ)/σ is 0/0 for every point; nothing can be flagged.", num(m)),
+            format!(
+                "Every value equals {}, so σ = 0 and Z = (x − μ)/σ is 0/0 for every point; nothing can be flagged.",
+                num(m)
+            ),
         )
     } else if flagged > 0 {
         let first = flags.iter().position(|&f| f).unwrap_or(0);
@@ -264,7 +286,11 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         a.note(NoteLevel::Info, "The 3σ rule assumes roughly normal data; with a handful of points neither the mean nor σ is a stable baseline.");
     }
 
-    let mut table = Table::new("points", "Each point", &["#", "x", if leave_one_out { "x − μ₋ᵢ" } else { "x − μ" }, "Z", "flagged"]);
+    let mut table = Table::new(
+        "points",
+        "Each point",
+        &["#", "x", if leave_one_out { "x − μ₋ᵢ" } else { "x − μ" }, "Z", "flagged"],
+    );
     table.fill(
         n,
         |i| flags.get(i).copied().unwrap_or(false),

@@ -1,0 +1,202 @@
+//! Pixel-space geometry: rectangles, clipping, column decimation and dashes.
+
+/// An axis-aligned rectangle in pixels (y grows downwards).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rect {
+    pub x0: f64,
+    pub y0: f64,
+    pub x1: f64,
+    pub y1: f64,
+}
+
+impl Rect {
+    pub fn width(&self) -> f64 {
+        self.x1 - self.x0
+    }
+
+    pub fn height(&self) -> f64 {
+        self.y1 - self.y0
+    }
+}
+
+/// Clips a segment to `r` (Liang–Barsky); None when it lies outside.
+fn clip_segment(p: (f64, f64), q: (f64, f64), r: Rect) -> Option<((f64, f64), (f64, f64))> {
+    let (dx, dy) = (q.0 - p.0, q.1 - p.1);
+    let mut t0: f64 = 0.0;
+    let mut t1: f64 = 1.0;
+    for (den, num) in [(-dx, p.0 - r.x0), (dx, r.x1 - p.0), (-dy, p.1 - r.y0), (dy, r.y1 - p.1)] {
+        if den == 0.0 {
+            if num < 0.0 {
+                return None;
+            }
+        } else {
+            let t = num / den;
+            if den < 0.0 {
+                t0 = t0.max(t);
+            } else {
+                t1 = t1.min(t);
+            }
+            if t0 > t1 {
+                return None;
+            }
+        }
+    }
+    Some(((p.0 + t0 * dx, p.1 + t0 * dy), (p.0 + t1 * dx, p.1 + t1 * dy)))
+}
+
+/// Clips a polyline to `r`, splitting it where it leaves the rectangle or has a
+/// non-finite point (a gap in the data).
+pub fn clip_polyline(pts: &[(f64, f64)], r: Rect) -> Vec<Vec<(f64, f64)>> {
+    let finite = |p: &(f64, f64)| p.0.is_finite() && p.1.is_finite();
+    let mut runs: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut current: Vec<(f64, f64)> = Vec::new();
+    for w in pts.windows(2) {
+        let (p, q) = (w[0], w[1]);
+        if !finite(&p) || !finite(&q) {
+            if current.len() >= 2 {
+                runs.push(std::mem::take(&mut current));
+            }
+            current.clear();
+            continue;
+        }
+        match clip_segment(p, q, r) {
+            Some((a, b)) => {
+                if current.last() != Some(&a) {
+                    if current.len() >= 2 {
+                        runs.push(std::mem::take(&mut current));
+                    }
+                    current.clear();
+                    current.push(a);
+                }
+                current.push(b);
+            }
+            None => {
+                if current.len() >= 2 {
+                    runs.push(std::mem::take(&mut current));
+                }
+                current.clear();
+            }
+        }
+    }
+    if current.len() >= 2 {
+        runs.push(current);
+    }
+    runs
+}
+
+/// Reduces a polyline to at most four points per pixel column — the first, the lowest,
+/// the highest and the last — in their original order. The drawn line is the same to
+/// the pixel (the M4 aggregation).
+pub fn decimate_columns(pts: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < pts.len() {
+        let column = pts[i].0.floor();
+        let mut j = i;
+        let (mut lo, mut hi) = (i, i);
+        while j < pts.len() && pts[j].0.floor() == column {
+            if pts[j].1 < pts[lo].1 {
+                lo = j;
+            }
+            if pts[j].1 > pts[hi].1 {
+                hi = j;
+            }
+            j += 1;
+        }
+        let last = j - 1;
+        let mut keep = [i, lo, hi, last];
+        keep.sort_unstable();
+        let mut previous = usize::MAX;
+        for k in keep {
+            if k != previous {
+                out.push(pts[k]);
+                previous = k;
+            }
+        }
+        i = j.max(i + 1);
+    }
+    out
+}
+
+/// Splits a polyline into dashes of `on` pixels separated by `off` pixels.
+pub fn dash(pts: &[(f64, f64)], on: f64, off: f64) -> Vec<Vec<(f64, f64)>> {
+    if on <= 0.0 || off <= 0.0 {
+        return vec![pts.to_vec()];
+    }
+    let mut out = Vec::new();
+    let mut current: Vec<(f64, f64)> = Vec::new();
+    let mut drawing = true;
+    let mut left = on;
+    if let Some(&first) = pts.first() {
+        current.push(first);
+    }
+    for w in pts.windows(2) {
+        let (mut p, q) = (w[0], w[1]);
+        let mut seg = ((q.0 - p.0).powi(2) + (q.1 - p.1).powi(2)).sqrt();
+        // Bounded: each pass consumes at least min(on, off) pixels of the segment.
+        while seg > left {
+            let t = left / seg;
+            let m = (p.0 + t * (q.0 - p.0), p.1 + t * (q.1 - p.1));
+            if drawing {
+                current.push(m);
+                out.push(std::mem::take(&mut current));
+            } else {
+                current = vec![m];
+            }
+            drawing = !drawing;
+            seg -= left;
+            p = m;
+            left = if drawing { on } else { off };
+        }
+        left -= seg;
+        if drawing {
+            current.push(q);
+        }
+    }
+    if drawing && current.len() >= 2 {
+        out.push(current);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const R: Rect = Rect { x0: 0.0, y0: 0.0, x1: 100.0, y1: 100.0 };
+
+    #[test]
+    fn a_line_leaving_the_plot_is_cut_at_the_edge() {
+        let runs = clip_polyline(&[(50.0, 50.0), (150.0, 50.0)], R);
+        assert_eq!(runs, vec![vec![(50.0, 50.0), (100.0, 50.0)]]);
+    }
+
+    #[test]
+    fn a_gap_splits_the_line() {
+        let runs = clip_polyline(&[(1.0, 1.0), (2.0, 2.0), (f64::NAN, 3.0), (4.0, 4.0), (5.0, 5.0)], R);
+        assert_eq!(runs.len(), 2);
+    }
+
+    #[test]
+    fn a_line_outside_is_dropped() {
+        assert!(clip_polyline(&[(-10.0, -10.0), (-5.0, -1.0)], R).is_empty());
+    }
+
+    #[test]
+    fn decimation_keeps_the_extremes_of_each_column() {
+        let pts: Vec<(f64, f64)> =
+            (0..1000).map(|i| (i as f64 / 100.0, if i == 500 { 99.0 } else { (i % 7) as f64 })).collect();
+        let out = decimate_columns(&pts);
+        assert!(out.len() <= 4 * 10);
+        assert!(out.contains(&(5.0, 99.0)));
+        assert_eq!(out.first(), pts.first());
+        assert_eq!(out.last(), pts.last());
+    }
+
+    #[test]
+    fn dashes_cover_about_the_on_fraction() {
+        let d = dash(&[(0.0, 0.0), (100.0, 0.0)], 6.0, 4.0);
+        let drawn: f64 = d.iter().map(|p| p.last().unwrap().0 - p.first().unwrap().0).sum();
+        assert!((drawn - 60.0).abs() < 6.0, "{drawn}");
+    }
+}
