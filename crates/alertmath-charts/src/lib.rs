@@ -223,7 +223,7 @@ fn draw_panel<DB: DrawingBackend>(
     for layer in &panel.layers {
         draw_layer(root, layer, &map, theme, stats)?;
     }
-    draw_legend(root, panel, &plot, theme, stats)?;
+    draw_legend(root, panel, &map, theme, stats)?;
     Ok(())
 }
 
@@ -410,6 +410,38 @@ fn draw_layer<DB: DrawingBackend>(
     Ok(())
 }
 
+/// The top-left corner of the legend box: the corner of the plot whose box covers the
+/// fewest drawn points and line vertices (top right when tied).
+fn legend_corner(panel: &Panel, map: &Mapper, w: f64, h: f64, pad: f64) -> (f64, f64) {
+    let p = map.plot;
+    let corners = [
+        (p.x1 - w - pad, p.y0 + pad),
+        (p.x0 + pad, p.y0 + pad),
+        (p.x1 - w - pad, p.y1 - h - pad),
+        (p.x0 + pad, p.y1 - h - pad),
+    ];
+    let mut cost = [0usize; 4];
+    for layer in &panel.layers {
+        let (xs, ys, weight) = match &layer.kind {
+            LayerKind::Points { x, y } => (x, y, 4),
+            LayerKind::Line { x, y } | LayerKind::Steps { x, y } => (x, y, 1),
+            _ => continue,
+        };
+        // A sample is enough to compare four corners.
+        let stride = (xs.len() / 4000).max(1);
+        for (&x, &y) in xs.iter().zip(ys).step_by(stride) {
+            let (px, py) = (map.px(x), map.py(y));
+            for (c, &(cx, cy)) in cost.iter_mut().zip(&corners) {
+                if px >= cx && px <= cx + w && py >= cy && py <= cy + h {
+                    *c += weight;
+                }
+            }
+        }
+    }
+    let best = (0..4).min_by_key(|&i| (cost[i], i)).unwrap_or(0);
+    corners[best]
+}
+
 fn to_i(p: (f64, f64)) -> (i32, i32) {
     (p.0.round() as i32, p.1.round() as i32)
 }
@@ -554,10 +586,11 @@ fn markers<DB: DrawingBackend>(
 fn draw_legend<DB: DrawingBackend>(
     root: &Area<DB>,
     panel: &Panel,
-    plot: &Rect,
+    map: &Mapper,
     theme: &Theme,
     stats: &mut DrawStats,
 ) -> Result<(), ChartError> {
+    let plot = &map.plot;
     let entries: Vec<&Layer> = panel
         .layers
         .iter()
@@ -579,8 +612,7 @@ fn draw_legend<DB: DrawingBackend>(
     if box_w > plot.width() * 0.9 || box_h > plot.height() * 0.9 {
         return Ok(());
     }
-    let x0 = plot.x1 - box_w - theme.px(4.0);
-    let y0 = plot.y0 + theme.px(4.0);
+    let (x0, y0) = legend_corner(panel, map, box_w, box_h, theme.px(4.0));
     fill(root, &[(x0, y0), (x0 + box_w, y0), (x0 + box_w, y0 + box_h), (x0, y0 + box_h)], theme.legend_background)?;
     for (i, e) in entries.iter().enumerate() {
         let cy = y0 + theme.px(4.0) + line_h * (i as f64 + 0.5);

@@ -105,7 +105,7 @@ pub fn parse_field(field: &FieldSpec, text: &str) -> Result<ParsedField, InputEr
 
     if width == 1 && !rowwise_timestamps {
         if total > MAX_ROWS {
-            return Err(too_many(field, total));
+            return Err(too_many(field, total, "values"));
         }
         let mut values = Vec::with_capacity(total);
         for (index, token) in lines.iter().flatten().enumerate() {
@@ -120,16 +120,29 @@ pub fn parse_field(field: &FieldSpec, text: &str) -> Result<ParsedField, InputEr
         });
     }
 
-    // Row-wise table: every line must have the same number of numbers.
+    // Row-wise table. Numbers are read first, so that a word in the data is reported as
+    // such rather than as a row of the wrong width.
+    if lines.len() > MAX_ROWS {
+        return Err(too_many(field, lines.len(), "rows"));
+    }
+    if total > MAX_ROWS * (width + 1) {
+        return Err(too_many(field, total, "numbers"));
+    }
+    let mut numbers: Vec<Vec<f64>> = Vec::with_capacity(lines.len());
+    let mut item = 0;
+    for row in &lines {
+        let mut parsed = Vec::with_capacity(row.len());
+        for token in row {
+            item += 1;
+            parsed.push(parse_number(field, token, item)?);
+        }
+        numbers.push(parsed);
+    }
     let with_time = rowwise_timestamps || (field.timestamps && lines.first().is_some_and(|row| row.len() == width + 1));
     let expected = if with_time { width + 1 } else { width };
-    if lines.len() > MAX_ROWS {
-        return Err(too_many(field, lines.len()));
-    }
     let mut times = Vec::with_capacity(if with_time { lines.len() } else { 0 });
     let mut cols: Vec<Vec<f64>> = vec![Vec::with_capacity(lines.len()); width];
-    let mut item = 0;
-    for (row_index, row) in lines.iter().enumerate() {
+    for (row_index, row) in numbers.iter().enumerate() {
         if row.len() != expected {
             return Err(InputError::new(
                 ErrorKind::Ragged,
@@ -146,18 +159,12 @@ pub fn parse_field(field: &FieldSpec, text: &str) -> Result<ParsedField, InputEr
             .in_field(field.id)
             .at(row_index + 1));
         }
-        let mut numbers = row.iter();
+        let mut values = row.iter().copied();
         if with_time {
-            item += 1;
-            if let Some(token) = numbers.next() {
-                times.push(parse_number(field, token, item)?);
-            }
+            times.extend(values.next());
         }
         for col in cols.iter_mut() {
-            item += 1;
-            if let Some(token) = numbers.next() {
-                col.push(parse_number(field, token, item)?);
-            }
+            col.extend(values.next());
         }
     }
     let rows = lines.len();
@@ -226,15 +233,16 @@ fn empty_error(field: &FieldSpec) -> InputError {
     .in_field(field.id)
 }
 
-fn too_many(field: &FieldSpec, got: usize) -> InputError {
+fn too_many(field: &FieldSpec, got: usize, unit: &str) -> InputError {
     InputError::new(
         ErrorKind::TooMany,
         format!(
-            "{} has {} {}; this playground analyses at most {} at once. Analyse a window of the data, or aggregate it first.",
+            "{} has {} {}; this playground analyses at most {} {} at once. Analyse a window of the data, or aggregate it first.",
             field.label,
             count(got),
+            unit,
+            count(MAX_ROWS),
             if field.columns.len() > 1 { "rows" } else { "values" },
-            count(MAX_ROWS)
         ),
     )
     .in_field(field.id)
@@ -300,7 +308,7 @@ fn validate_field(field: &FieldSpec, input: &Input) -> Result<(), InputError> {
         return Err(empty_error(field));
     }
     if n > MAX_ROWS {
-        return Err(too_many(field, n));
+        return Err(too_many(field, n, if field.columns.len() > 1 { "rows" } else { "values" }));
     }
     if n < field.min_rows {
         return Err(InputError::new(

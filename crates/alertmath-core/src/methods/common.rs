@@ -53,7 +53,15 @@ impl Compare {
     }
 
     /// Whether `score` passes `threshold`. NaN never passes.
+    ///
+    /// Values within a few units in the last place of each other count as equal, so that
+    /// a boundary that is exact in decimals is decided as it would be by hand: with
+    /// k = 1.5 and B = 0.01, T(400) is 0.085 exactly, but as doubles 1.5/20 + 0.01 is
+    /// 0.08499999999999999, and 34/400 would otherwise pass `>`.
     pub fn passes(self, score: f64, threshold: f64) -> bool {
+        if ties(score, threshold) {
+            return self == Compare::Ge;
+        }
         match self {
             Compare::Gt => score > threshold,
             Compare::Ge => score >= threshold,
@@ -74,6 +82,12 @@ impl Compare {
             Compare::Ge => "<",
         }
     }
+}
+
+/// Whether two results are equal up to the rounding of a short double computation
+/// (8 units in the last place of the larger).
+pub fn ties(a: f64, b: f64) -> bool {
+    a == b || (a.is_finite() && b.is_finite() && (a - b).abs() <= 8.0 * f64::EPSILON * a.abs().max(b.abs()))
 }
 
 /// 1-based positions 1, 2, …, n as plot x values.

@@ -199,7 +199,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
                 &format!("{tag}: error rate"),
                 "rate = errors / requests",
                 "0 / 0",
-                "undefined (no traffic; PromQL's NaN never alerts)",
+                "undefined (no traffic; PromQL's 0/0 never alerts)",
             );
         }
         steps

@@ -94,35 +94,44 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     // Per-point baselines (all points, or the others only).
     let mut centre = vec![m; n];
     let mut spread = vec![sd; n];
+    // x − baseline, kept separately because x − centre loses digits when both are large.
+    let mut deviation: Vec<f64> = xs.iter().map(|&x| x - m).collect();
     if leave_one_out {
+        // Work on the data shifted to a nearby origin: x − x₀ is exact for values close to
+        // x₀ (Sterbenz), so baselines like 1e9 + noise keep their small digits.
+        let origin = xs.first().copied().unwrap_or(0.0);
+        let ys: Vec<f64> = xs.iter().map(|&x| x - origin).collect();
+        let my = mean(&ys);
+        let ss_y = sum_sq_dev(&ys, my);
         let nf = n as f64;
         let divisor = ddof.divisor(n - 1);
-        for (i, &x) in xs.iter().enumerate() {
-            let d = x - m;
+        for (i, &y) in ys.iter().enumerate() {
+            let d = y - my;
             let contribution = d * d * nf / (nf - 1.0);
-            let (mi, ssi) = if contribution > ss / 4.0 {
-                // Removing a point that carries most of the spread would cancel digits in
-                // the update formula; recompute the others exactly (at most a few points).
-                let others: Vec<f64> = xs.iter().enumerate().filter(|&(j, _)| j != i).map(|(_, &v)| v).collect();
+            let (mi, ssi) = if contribution > ss_y / 4.0 {
+                // Removing a point that carries much of the spread would cancel digits in
+                // the update formula; recompute the others directly (at most a few points).
+                let others: Vec<f64> = ys.iter().enumerate().filter(|&(j, _)| j != i).map(|(_, &v)| v).collect();
                 let mo = mean(&others);
                 (mo, sum_sq_dev(&others, mo))
             } else {
-                (m - d / (nf - 1.0), (ss - contribution).max(0.0))
+                (my - d / (nf - 1.0), (ss_y - contribution).max(0.0))
             };
-            centre[i] = mi;
+            centre[i] = mi + origin;
             spread[i] = (ssi / divisor).sqrt();
+            deviation[i] = y - mi;
         }
     }
-    let scores: Vec<f64> = xs
+    let scores: Vec<f64> = deviation
         .iter()
-        .zip(centre.iter().zip(&spread))
-        .map(|(&x, (&c, &s))| {
+        .zip(&spread)
+        .map(|(&d, &s)| {
             if s > 0.0 {
-                (x - c) / s
-            } else if x == c {
+                d / s
+            } else if d == 0.0 {
                 f64::NAN
             } else {
-                (x - c).signum() * f64::INFINITY
+                d.signum() * f64::INFINITY
             }
         })
         .collect();
@@ -296,12 +305,11 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         |i| flags.get(i).copied().unwrap_or(false),
         |i| {
             let x = xs.get(i).copied().unwrap_or(f64::NAN);
-            let c = centre.get(i).copied().unwrap_or(f64::NAN);
             let z = scores.get(i).copied().unwrap_or(f64::NAN);
             vec![
                 (i + 1).to_string(),
                 num(x),
-                num(x - c),
+                num(deviation.get(i).copied().unwrap_or(f64::NAN)),
                 if z.is_nan() { "undefined".to_string() } else { num(z) },
                 if flags.get(i).copied().unwrap_or(false) { "yes".to_string() } else { String::new() },
             ]
