@@ -1,6 +1,9 @@
 //! Plots draw: every lesson example renders to SVG with its data points, threshold
 //! lines and labelled axes; and long series are decimated so a redraw stays cheap.
 
+// Test helpers may unwrap: a failure is a failing test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use alertmath_charts::{draw, DrawStats, View};
 use alertmath_core::{analyze, Input, Params};
 use alertmath_lessons::lesson::run_example;

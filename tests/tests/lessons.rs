@@ -4,6 +4,9 @@
 //!
 //! Set `ALERTMATH_BLESS=1` to rewrite the golden file after an intended change.
 
+// Test helpers may unwrap: a failure is a failing test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use alertmath_lessons::lesson::run_example;
 use alertmath_lessons::{load_all, verify, Lesson};
 use alertmath_tests::repo;

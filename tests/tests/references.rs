@@ -3,6 +3,9 @@
 //! `tests/reference/generate.py`. Each case gives input, parameters, and the named
 //! values, per-point flags and scores the core must produce.
 
+// Test helpers may unwrap: a failure is a failing test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use alertmath_core::{analyze, Val};
 use alertmath_tests::{close, input_of, params_of, repo};
 use serde_json::Value;

@@ -3,6 +3,9 @@
 //! random inputs and parameter sets, edge values included. Results must be errors with
 //! a message, or analyses that are internally consistent and draw without error.
 
+// Test helpers may unwrap: a failure is a failing test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use alertmath_core::spec::{FieldSpec, ParamKind};
 use alertmath_core::{analyze, parse_field, ErrorKind, Input, Method, ParamValue, Params, Val, METHODS};
 use std::panic::{catch_unwind, AssertUnwindSafe};

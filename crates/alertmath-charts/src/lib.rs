@@ -252,7 +252,7 @@ fn axis_range(axis: &Axis, panel: &Panel, is_x: bool) -> Scale {
                 if is_x {
                     x.iter().for_each(|&v| take(v));
                 } else {
-                    l.iter().chain(h).for_each(|&v| take(v));
+                    l.iter().chain(h.iter()).for_each(|&v| take(v));
                 }
             }
             LayerKind::HLine { y } if !is_x => take(*y),
@@ -303,16 +303,16 @@ fn draw_layer<DB: DrawingBackend>(
     let plot = map.plot;
     match &layer.kind {
         LayerKind::Points { x, y } => {
-            let pts: Vec<(f64, f64)> = x.iter().zip(y).map(|(&a, &b)| (map.px(a), map.py(b))).collect();
+            let pts: Vec<(f64, f64)> = x.iter().zip(y.iter()).map(|(&a, &b)| (map.px(a), map.py(b))).collect();
             markers(root, &pts, layer.role, plot, theme, stats)?;
         }
         LayerKind::Line { x, y } => {
-            let pts: Vec<(f64, f64)> = x.iter().zip(y).map(|(&a, &b)| (map.px(a), map.py(b))).collect();
+            let pts: Vec<(f64, f64)> = x.iter().zip(y.iter()).map(|(&a, &b)| (map.px(a), map.py(b))).collect();
             polyline(root, &pts, layer.role, plot, theme, stats)?;
         }
         LayerKind::Steps { x, y } => {
             let mut pts = Vec::with_capacity(2 * x.len() + 1);
-            for (i, (&a, &b)) in x.iter().zip(y).enumerate() {
+            for (i, (&a, &b)) in x.iter().zip(y.iter()).enumerate() {
                 let (px, py) = (map.px(a), map.py(b));
                 if i > 0 {
                     if let Some(&(_, prev_y)) = pts.last() {
@@ -346,9 +346,9 @@ fn draw_layer<DB: DrawingBackend>(
         }
         LayerKind::Band { x, lo, hi } => {
             let upper: Vec<(f64, f64)> =
-                x.iter().zip(hi).map(|(&a, &b)| (map.px(a), map.py(b).clamp(plot.y0, plot.y1))).collect();
+                x.iter().zip(hi.iter()).map(|(&a, &b)| (map.px(a), map.py(b).clamp(plot.y0, plot.y1))).collect();
             let lower: Vec<(f64, f64)> =
-                x.iter().zip(lo).map(|(&a, &b)| (map.px(a), map.py(b).clamp(plot.y0, plot.y1))).collect();
+                x.iter().zip(lo.iter()).map(|(&a, &b)| (map.px(a), map.py(b).clamp(plot.y0, plot.y1))).collect();
             // Split at gaps so that a NaN does not draw a spike; decimate each part.
             let mut start = 0;
             while start < upper.len() {
@@ -378,7 +378,7 @@ fn draw_layer<DB: DrawingBackend>(
             polyline(root, &[(map.px(*x0), map.py(*y0)), (map.px(*x1), map.py(*y1))], layer.role, plot, theme, stats)?;
         }
         LayerKind::Polygon { x, y } => {
-            let pts: Vec<(f64, f64)> = x.iter().zip(y).map(|(&a, &b)| (map.px(a), map.py(b))).collect();
+            let pts: Vec<(f64, f64)> = x.iter().zip(y.iter()).map(|(&a, &b)| (map.px(a), map.py(b))).collect();
             if pts.iter().all(|p| p.0.is_finite() && p.1.is_finite()) && pts.len() >= 3 {
                 let clamped: Vec<(f64, f64)> =
                     pts.iter().map(|&(a, b)| (a.clamp(plot.x0, plot.x1), b.clamp(plot.y0, plot.y1))).collect();
@@ -429,7 +429,7 @@ fn legend_corner(panel: &Panel, map: &Mapper, w: f64, h: f64, pad: f64) -> (f64,
         };
         // A sample is enough to compare four corners.
         let stride = (xs.len() / 4000).max(1);
-        for (&x, &y) in xs.iter().zip(ys).step_by(stride) {
+        for (&x, &y) in xs.iter().zip(ys.iter()).step_by(stride) {
             let (px, py) = (map.px(x), map.py(y));
             for (c, &(cx, cy)) in cost.iter_mut().zip(&corners) {
                 if px >= cx && px <= cx + w && py >= cy && py <= cy + h {
@@ -591,11 +591,8 @@ fn draw_legend<DB: DrawingBackend>(
     stats: &mut DrawStats,
 ) -> Result<(), ChartError> {
     let plot = &map.plot;
-    let entries: Vec<&Layer> = panel
-        .layers
-        .iter()
-        .filter(|l| !l.label.is_empty() && !(l.role == Role::Flagged && l.kind.is_empty()))
-        .collect();
+    let entries: Vec<&Layer> =
+        panel.layers.iter().filter(|l| !(l.label.is_empty() || l.role == Role::Flagged && l.kind.is_empty())).collect();
     if entries.is_empty() {
         return Ok(());
     }

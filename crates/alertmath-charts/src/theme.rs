@@ -99,7 +99,7 @@ impl Theme {
             Role::Alternative => {
                 (if d { rgb(0xe8, 0x9c, 0xc8) } else { rgb(0xcc, 0x79, 0xa7) }, 2.0, Some((3.0, 3.0)), 3.0)
             }
-            Role::Band => (if d { rgb(0x56, 0xb4, 0xe9) } else { rgb(0x56, 0xb4, 0xe9) }, 1.0, None, 3.0),
+            Role::Band => (rgb(0x56, 0xb4, 0xe9), 1.0, None, 3.0),
             Role::Marker => (self.text, 2.0, None, 3.0),
         };
         let fill = match role {

@@ -52,6 +52,15 @@ impl Analysis {
         self.values.push(NamedValue::new(id, label, value, unit));
     }
 
+    /// Adds a named value that is a fraction, shown as a percentage (0.76 → "76%").
+    pub fn push_fraction(&mut self, id: impl Into<String>, label: impl Into<String>, value: Val) {
+        let mut v = NamedValue::new(id, label, value, "");
+        if let Val::Num(x) = v.value {
+            v.display = crate::fmt::pct(x);
+        }
+        self.values.push(v);
+    }
+
     pub fn note(&mut self, level: NoteLevel, text: impl Into<String>) {
         self.notes.push(Note { level, text: text.into() });
     }
@@ -381,8 +390,8 @@ pub enum NoteLevel {
 /// them as typed arrays when it needs them.
 #[derive(Debug, Clone, Serialize)]
 pub struct Points {
-    pub x: Vec<f64>,
-    pub y: Vec<f64>,
+    pub x: crate::plot::Column,
+    pub y: crate::plot::Column,
     /// The method's score of each point (Z, modified z, …); NaN where undefined.
     pub score: Vec<f64>,
     pub flag: Vec<bool>,

@@ -372,12 +372,18 @@ fn validate_field(field: &FieldSpec, input: &Input) -> Result<(), InputError> {
 }
 
 fn check_value(field: &FieldSpec, column: &str, domain: Domain, x: f64, position: usize) -> Result<(), InputError> {
+    let ok = match domain {
+        Domain::Real => x.is_finite(),
+        Domain::NonNegative => x >= 0.0 && x.is_finite(),
+        Domain::Positive => x > 0.0 && x.is_finite(),
+    };
+    if ok || (x.is_nan() && field.gaps) {
+        return Ok(());
+    }
+    // Only a failing value pays for building its description.
     let what =
         if field.columns.len() > 1 { format!("{} in row {}", column, position) } else { format!("Value {}", position) };
     if x.is_nan() {
-        if field.gaps {
-            return Ok(());
-        }
         return Err(InputError::new(
             ErrorKind::NotFinite,
             format!(
@@ -396,23 +402,15 @@ fn check_value(field: &FieldSpec, column: &str, domain: Domain, x: f64, position
         .in_field(field.id)
         .at(position));
     }
-    let ok = match domain {
-        Domain::Real => true,
-        Domain::NonNegative => x >= 0.0,
-        Domain::Positive => x > 0.0,
+    let need = match domain {
+        Domain::Real => "a number",
+        Domain::NonNegative => "zero or more",
+        Domain::Positive => "more than zero",
     };
-    if !ok {
-        let need = match domain {
-            Domain::Real => "a number",
-            Domain::NonNegative => "zero or more",
-            Domain::Positive => "more than zero",
-        };
-        return Err(InputError::new(
-            ErrorKind::OutOfDomain,
-            format!("{} of {} is {}, but {} must be {}.", what, field.label, num(x), column, need),
-        )
-        .in_field(field.id)
-        .at(position));
-    }
-    Ok(())
+    Err(InputError::new(
+        ErrorKind::OutOfDomain,
+        format!("{} of {} is {}, but {} must be {}.", what, field.label, num(x), column, need),
+    )
+    .in_field(field.id)
+    .at(position))
 }

@@ -2,6 +2,11 @@
 //! `alertmath-charts` turns it into pixels; the core never draws.
 
 use serde::Serialize;
+use std::sync::Arc;
+
+/// A column of plot data. Shared, so that a layer and the analysis's per-point data
+/// can hold the same 100,000 values without copying them.
+pub type Column = Arc<[f64]>;
 
 /// A figure: one or more panels stacked vertically, sharing the width.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -96,23 +101,23 @@ pub struct Layer {
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum LayerKind {
     /// Markers at (x, y).
-    Points { x: Vec<f64>, y: Vec<f64> },
+    Points { x: Column, y: Column },
     /// A polyline; a NaN breaks it.
-    Line { x: Vec<f64>, y: Vec<f64> },
+    Line { x: Column, y: Column },
     /// A right-continuous step function (an ECDF): y[i] holds from x[i] to x[i+1].
-    Steps { x: Vec<f64>, y: Vec<f64> },
+    Steps { x: Column, y: Column },
     /// A horizontal line across the panel.
     HLine { y: f64 },
     /// A vertical line across the panel.
     VLine { x: f64 },
     /// A shaded band between lo and hi along x.
-    Band { x: Vec<f64>, lo: Vec<f64>, hi: Vec<f64> },
+    Band { x: Column, lo: Column, hi: Column },
     /// A shaded horizontal span across the panel.
     HSpan { lo: f64, hi: f64 },
     /// A straight segment (the K-S distance, a forecast step).
     Segment { x0: f64, y0: f64, x1: f64, y1: f64 },
     /// A closed polygon (the image of a square under a Jacobian).
-    Polygon { x: Vec<f64>, y: Vec<f64> },
+    Polygon { x: Column, y: Column },
     /// A text label anchored at (x, y).
     Text { x: f64, y: f64, text: String },
 }
@@ -165,16 +170,16 @@ impl Layer {
         Layer { kind, role, label: label.into(), fit: true }
     }
 
-    pub fn points(x: Vec<f64>, y: Vec<f64>, role: Role, label: impl Into<String>) -> Self {
-        Layer::new(LayerKind::Points { x, y }, role, label)
+    pub fn points(x: impl Into<Column>, y: impl Into<Column>, role: Role, label: impl Into<String>) -> Self {
+        Layer::new(LayerKind::Points { x: x.into(), y: y.into() }, role, label)
     }
 
-    pub fn line(x: Vec<f64>, y: Vec<f64>, role: Role, label: impl Into<String>) -> Self {
-        Layer::new(LayerKind::Line { x, y }, role, label)
+    pub fn line(x: impl Into<Column>, y: impl Into<Column>, role: Role, label: impl Into<String>) -> Self {
+        Layer::new(LayerKind::Line { x: x.into(), y: y.into() }, role, label)
     }
 
-    pub fn steps(x: Vec<f64>, y: Vec<f64>, role: Role, label: impl Into<String>) -> Self {
-        Layer::new(LayerKind::Steps { x, y }, role, label)
+    pub fn steps(x: impl Into<Column>, y: impl Into<Column>, role: Role, label: impl Into<String>) -> Self {
+        Layer::new(LayerKind::Steps { x: x.into(), y: y.into() }, role, label)
     }
 
     pub fn hline(y: f64, role: Role, label: impl Into<String>) -> Self {
@@ -185,8 +190,8 @@ impl Layer {
         Layer::new(LayerKind::VLine { x }, role, label)
     }
 
-    pub fn band(x: Vec<f64>, lo: Vec<f64>, hi: Vec<f64>, label: impl Into<String>) -> Self {
-        Layer::new(LayerKind::Band { x, lo, hi }, Role::Band, label)
+    pub fn band(x: impl Into<Column>, lo: impl Into<Column>, hi: impl Into<Column>, label: impl Into<String>) -> Self {
+        Layer::new(LayerKind::Band { x: x.into(), lo: lo.into(), hi: hi.into() }, Role::Band, label)
     }
 
     pub fn hspan(lo: f64, hi: f64, label: impl Into<String>) -> Self {
@@ -197,8 +202,8 @@ impl Layer {
         Layer::new(LayerKind::Segment { x0, y0, x1, y1 }, role, label)
     }
 
-    pub fn polygon(x: Vec<f64>, y: Vec<f64>, role: Role, label: impl Into<String>) -> Self {
-        Layer::new(LayerKind::Polygon { x, y }, role, label)
+    pub fn polygon(x: impl Into<Column>, y: impl Into<Column>, role: Role, label: impl Into<String>) -> Self {
+        Layer::new(LayerKind::Polygon { x: x.into(), y: y.into() }, role, label)
     }
 
     pub fn text(x: f64, y: f64, text: impl Into<String>) -> Self {

@@ -18,13 +18,16 @@ pub struct MeasuredCanvas {
     inner: CanvasBackend,
     context: CanvasRenderingContext2d,
     font: RefCell<String>,
+    /// The fill colour last set by `draw_rect`, so that thousands of markers of one
+    /// colour set it once. Any delegated call that may change the fill clears it.
+    fill: Option<((u8, u8, u8), u64)>,
 }
 
 impl MeasuredCanvas {
     pub fn new(canvas: &HtmlCanvasElement) -> Option<Self> {
         let context = canvas.get_context("2d").ok()??.dyn_into::<CanvasRenderingContext2d>().ok()?;
         let inner = CanvasBackend::with_canvas_object(canvas.clone())?;
-        Some(MeasuredCanvas { inner, context, font: RefCell::new(String::new()) })
+        Some(MeasuredCanvas { inner, context, font: RefCell::new(String::new()), fill: None })
     }
 }
 
@@ -44,6 +47,7 @@ impl DrawingBackend for MeasuredCanvas {
     }
 
     fn draw_pixel(&mut self, point: BackendCoord, color: BackendColor) -> Result<(), DrawingErrorKind<CanvasError>> {
+        self.fill = None;
         self.inner.draw_pixel(point, color)
     }
 
@@ -63,7 +67,23 @@ impl DrawingBackend for MeasuredCanvas {
         style: &S,
         fill: bool,
     ) -> Result<(), DrawingErrorKind<CanvasError>> {
-        self.inner.draw_rect(upper_left, bottom_right, style, fill)
+        let color = style.color();
+        if !fill || color.alpha == 0.0 {
+            return self.inner.draw_rect(upper_left, bottom_right, style, fill);
+        }
+        let key = (color.rgb, color.alpha.to_bits());
+        if self.fill != Some(key) {
+            let (r, g, b) = color.rgb;
+            self.context.set_fill_style_str(&format!("rgba({},{},{},{})", r, g, b, color.alpha));
+            self.fill = Some(key);
+        }
+        self.context.fill_rect(
+            f64::from(upper_left.0),
+            f64::from(upper_left.1),
+            f64::from(bottom_right.0 - upper_left.0),
+            f64::from(bottom_right.1 - upper_left.1),
+        );
+        Ok(())
     }
 
     fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
@@ -81,6 +101,7 @@ impl DrawingBackend for MeasuredCanvas {
         style: &S,
         fill: bool,
     ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        self.fill = None;
         self.inner.draw_circle(center, radius, style, fill)
     }
 
@@ -89,6 +110,7 @@ impl DrawingBackend for MeasuredCanvas {
         vert: I,
         style: &S,
     ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        self.fill = None;
         self.inner.fill_polygon(vert, style)
     }
 
@@ -98,6 +120,7 @@ impl DrawingBackend for MeasuredCanvas {
         style: &TStyle,
         pos: BackendCoord,
     ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        self.fill = None;
         self.inner.draw_text(text, style, pos)
     }
 

@@ -199,12 +199,12 @@ impl Analysis {
 
     /// Per-point x positions (empty when the method scores no points).
     pub fn x(&self) -> Float64Array {
-        Float64Array::from(self.inner.points.as_ref().map_or(&[][..], |p| p.x.as_slice()))
+        Float64Array::from(self.inner.points.as_ref().map_or(&[][..], |p| &p.x[..]))
     }
 
     /// Per-point values.
     pub fn y(&self) -> Float64Array {
-        Float64Array::from(self.inner.points.as_ref().map_or(&[][..], |p| p.y.as_slice()))
+        Float64Array::from(self.inner.points.as_ref().map_or(&[][..], |p| &p.y[..]))
     }
 
     /// Per-point scores (NaN where undefined).

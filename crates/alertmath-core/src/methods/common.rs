@@ -3,7 +3,7 @@
 
 use crate::error::InputError;
 use crate::params::ResolvedParams;
-use crate::plot::{Layer, Role};
+use crate::plot::{Column, Layer, Role};
 use crate::spec::{Choice, ColumnSpec, Domain, FieldSpec, ParamKind, ParamSpec, COMPARE_CHOICES};
 
 /// The key of the values of a one-sample method's `data` field.
@@ -91,15 +91,16 @@ pub fn ties(a: f64, b: f64) -> bool {
 }
 
 /// 1-based positions 1, 2, …, n as plot x values.
-pub fn positions(n: usize) -> Vec<f64> {
+pub fn positions(n: usize) -> Column {
     (1..=n).map(|i| i as f64).collect()
 }
 
-/// The data as points, and the flagged ones as a second, highlighted layer.
-pub fn flagged_points(x: &[f64], y: &[f64], flag: &[bool]) -> [Layer; 2] {
+/// The data as points, and the flagged ones as a second, highlighted layer. The data
+/// layer shares `x` and `y` with the caller.
+pub fn flagged_points(x: &Column, y: &Column, flag: &[bool]) -> [Layer; 2] {
     let mut fx = Vec::new();
     let mut fy = Vec::new();
-    for ((&xi, &yi), &f) in x.iter().zip(y).zip(flag) {
+    for ((&xi, &yi), &f) in x.iter().zip(y.iter()).zip(flag) {
         if f {
             fx.push(xi);
             fy.push(yi);

@@ -11,7 +11,7 @@ use crate::error::InputError;
 use crate::fmt::{count, list, num};
 use crate::input::Input;
 use crate::params::ResolvedParams;
-use crate::plot::{Axis, Layer, Panel, Plot, Role};
+use crate::plot::{Axis, Column, Layer, Panel, Plot, Role};
 use crate::spec::{number, Choice, MethodSpec, ParamKind, ParamSpec, COMPARE_CHOICES};
 use crate::stats::{quantile, sorted, QuantileDef};
 
@@ -272,11 +272,11 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         ));
     }
     panel.push(Layer::hline(q2.value, Role::Center, "median"));
-    let [data, flagged_layer] = flagged_points(&x, xs, &flags);
+    let y: Column = xs.into();
+    let [data, flagged_layer] = flagged_points(&x, &y, &flags);
     panel.push(data);
     panel.push(flagged_layer);
     a.plot = Plot::single(panel);
-    a.points =
-        Some(Points { x, y: xs.to_vec(), score: scores, flag: flags, score_label: "IQRs beyond the box".to_string() });
+    a.points = Some(Points { x, y, score: scores, flag: flags, score_label: "IQRs beyond the box".to_string() });
     Ok(a)
 }

@@ -11,7 +11,7 @@ use crate::error::InputError;
 use crate::fmt::{count, list, num, ordinal, paren};
 use crate::input::Input;
 use crate::params::ResolvedParams;
-use crate::plot::{Axis, Layer, Panel, Plot, Role};
+use crate::plot::{Axis, Column, Layer, Panel, Plot, Role};
 use crate::spec::{number, Choice, MethodSpec, ParamKind, ParamSpec};
 use crate::stats::{mean, median_in_place, sorted, MAD_TO_SD};
 
@@ -259,10 +259,11 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         panel.push(Layer::hline(med - threshold * scale, Role::Threshold, ""));
     }
     panel.push(Layer::hline(med, Role::Center, "median"));
-    let [data, flagged_layer] = flagged_points(&x, xs, &flags);
+    let y: Column = xs.into();
+    let [data, flagged_layer] = flagged_points(&x, &y, &flags);
     panel.push(data);
     panel.push(flagged_layer);
     a.plot = Plot::single(panel);
-    a.points = Some(Points { x, y: xs.to_vec(), score: scores, flag: flags, score_label: "modified z".to_string() });
+    a.points = Some(Points { x, y, score: scores, flag: flags, score_label: "modified z".to_string() });
     Ok(a)
 }

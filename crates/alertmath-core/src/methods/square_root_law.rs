@@ -247,13 +247,13 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
             }
         }
 
-        values.push((format!("rate.{s}"), format!("#{s} error rate"), Val::num_or(rate, "no requests"), "fraction"));
-        values.push((format!("threshold.{s}"), format!("#{s} threshold T(n)"), Val::Num(t), "fraction"));
+        values.push((format!("rate.{s}"), format!("#{s} error rate"), Val::num_or(rate, "no requests"), "%"));
+        values.push((format!("threshold.{s}"), format!("#{s} threshold T(n)"), Val::Num(t), "%"));
         values.push((
             format!("threshold_other.{s}"),
             format!("#{s} threshold, {} form", if form == Form::Guide { "PromQL" } else { "guide" }),
             Val::Num(t_other),
-            "fraction",
+            "%",
         ));
         values.push((format!("alert.{s}"), format!("#{s} alerts"), Val::Bool(alert), ""));
         values.push((
@@ -293,9 +293,13 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     let mut a = Analysis::new(METHOD.spec.id, verdict);
     a.steps = steps.0;
     for (id, label, value, unit) in values {
-        a.push_value(id, label, value, unit);
+        if unit == "%" {
+            a.push_fraction(id, label, value);
+        } else {
+            a.push_value(id, label, value, unit);
+        }
     }
-    a.push_value("limit", "threshold as n → ∞ (the floor B)", Val::Num(b), "fraction");
+    a.push_fraction("limit", "threshold as n → ∞ (the floor B)", Val::Num(b));
     let single = cmp.passes(1.0, form.threshold(k, b, 1.0));
     a.push_value("single_error_can_alert", "can one error ever alert?", Val::Bool(single), "");
     a.push_value("z_at_half", "standard errors in k/√n at p = 50%", Val::Num(2.0 * k), "σ");

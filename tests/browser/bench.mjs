@@ -1,0 +1,132 @@
+// Measures edit-to-redraw time in Chromium: for each lesson's worked example, and for
+// 10,000 and 100,000 points on every method with a one-column data field. Each sample
+// changes one parameter as a reader would (an input event) and times, inside the page,
+// from the event to the end of the frame that redrew verdict, tables and plot, and to
+// the next animation frame (when the browser can paint it). Prints medians and 95th
+// percentiles, the wasm size, and writes target/bench.json.
+//
+// Run: ./build.sh bench   (or: node tests/browser/bench.mjs [--samples N])
+
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { serve, launch, openPage, WWW, ROOT } from './harness.mjs';
+
+const samples = Number(process.argv[process.argv.indexOf('--samples') + 1]) || 40;
+const index = JSON.parse(fs.readFileSync(path.join(WWW, 'lessons/index.json'), 'utf8'));
+const server = await serve();
+const browser = await launch();
+
+/** In the page: n pseudo-random values around 100 with one spike, as text. */
+function dataText(n) {
+  let x = 12345;
+  const values = [];
+  for (let i = 0; i < n; i++) {
+    x = (x * 48271) % 2147483647;
+    values.push((100 + (x % 2000) / 100).toFixed(2));
+  }
+  values[Math.floor(n * 0.77)] = '400';
+  return values.join(', ');
+}
+
+/** Runs `samples` parameter edits in the page and returns their timings. */
+async function measure(page, count) {
+  return page.evaluate(async (count) => {
+    const perf = window.alertmath.perf;
+    const control = document.querySelector('#params input[type=number]') || document.querySelector('#params select');
+    const frame = () => new Promise((r) => requestAnimationFrame(r));
+    const out = [];
+    const values = control.tagName === 'SELECT' ? [...control.options].map((o) => o.value) : null;
+    const base = control.tagName === 'SELECT' ? null : Number(control.value);
+    for (let i = 0; i < count; i++) {
+      await frame();
+      const before = perf.good;
+      const t0 = performance.now();
+      if (values) control.value = values[i % values.length];
+      else control.value = String(Number((base * (1 + 0.05 * ((i % 4) + 1))).toPrecision(6)));
+      control.dispatchEvent(new Event(values ? 'change' : 'input', { bubbles: true }));
+      while (perf.good === before) await frame();
+      const done = perf.last.end - t0;
+      await frame();
+      out.push({ ...perf.last, work: perf.last.total, frame: done, paint: performance.now() - t0 });
+    }
+    return out;
+  }, count);
+}
+
+function stats(rows, key) {
+  const v = rows.map((r) => r[key]).sort((a, b) => a - b);
+  const q = (p) => v[Math.min(v.length - 1, Math.floor(p * v.length))];
+  return { median: +q(0.5).toFixed(2), p95: +q(0.95).toFixed(2) };
+}
+
+function summary(rows) {
+  return Object.fromEntries(['work', 'frame', 'paint', 'parse', 'analyze', 'render', 'draw'].map((k) => [k, stats(rows, k)]));
+}
+
+const results = { samples, lessons: {}, sizes: {}, large: {} };
+
+for (const entry of index.lessons) {
+  const page = await openPage(browser, `${server.url}lesson.html?lesson=${entry.id}`);
+  await page.waitForFunction(() => window.alertmath && window.alertmath.perf.good > 0);
+  await measure(page, 5); // warm-up
+  results.lessons[entry.id] = summary(await measure(page, samples));
+  await page.close();
+}
+
+for (const entry of index.lessons) {
+  const lesson = JSON.parse(fs.readFileSync(path.join(WWW, `lessons/${entry.id}.json`), 'utf8'));
+  const page = await openPage(browser, `${server.url}lesson.html?lesson=${entry.id}`);
+  await page.waitForFunction(() => window.alertmath && window.alertmath.perf.good > 0);
+  const oneColumn = await page.evaluate(() => document.querySelectorAll('#fields textarea').length === 1);
+  if (!oneColumn || lesson.method === 'square-root-law') {
+    await page.close();
+    continue;
+  }
+  for (const n of [10_000, 100_000]) {
+    const text = dataText(n);
+    const edit = await page.evaluate(async (text) => {
+      const perf = window.alertmath.perf;
+      const area = document.querySelector('#fields textarea');
+      const before = perf.good;
+      const t0 = performance.now();
+      area.value = text;
+      area.dispatchEvent(new Event('input', { bubbles: true }));
+      while (perf.good === before) await new Promise((r) => requestAnimationFrame(r));
+      return { ...perf.last, frame: perf.last.end - t0 };
+    }, text);
+    await measure(page, 5);
+    results.large[`${entry.id} ${n}`] = {
+      data_edit: Object.fromEntries(['total', 'parse', 'analyze', 'render', 'draw'].map((k) => [k, +edit[k].toFixed(2)])),
+      ...summary(await measure(page, samples)),
+    };
+  }
+  await page.close();
+}
+
+const wasm = fs.readFileSync(path.join(WWW, 'pkg/alertmath_wasm_bg.wasm'));
+results.sizes.wasm = { raw: wasm.length, gzip: zlib.gzipSync(wasm, { level: 9 }).length };
+const distWasm = path.join(ROOT, 'dist/pkg/alertmath_wasm_bg.wasm');
+if (fs.existsSync(distWasm)) {
+  const d = fs.readFileSync(distWasm);
+  results.sizes.wasm_opt = { raw: d.length, gzip: zlib.gzipSync(d, { level: 9 }).length };
+}
+results.chromium = browser.version();
+
+await browser.close();
+await server.close();
+
+const cell = (v) => String(v).padStart(7);
+const row = (name, s) => `${name.padEnd(24)}${cell(s.work.median)}${cell(s.work.p95)}${cell(s.frame.median)}${cell(s.paint.median)}   ` +
+  `${s.parse.median} / ${s.analyze.median} / ${s.render.median} / ${s.draw.median}` +
+  (s.data_edit ? `   | data edit ${s.data_edit.total} (parse ${s.data_edit.parse}, analyze ${s.data_edit.analyze}, render ${s.data_edit.render}, draw ${s.data_edit.draw})` : '');
+console.log(`Chromium ${results.chromium}; ${samples} parameter edits per row; milliseconds.`);
+console.log('work = the frame\'s own work (parse + analyze + render + draw); frame end and paint are measured');
+console.log('from the input event, so they include the wait for the next animation frame (about 16.7 ms).');
+console.log(`${'case'.padEnd(24)}${cell('work')}${cell('p95')}${cell('→end')}${cell('→paint')}   parse / analyze / render / draw (medians)`);
+for (const [k, s] of Object.entries(results.lessons)) console.log(row(`lesson ${k}`, s));
+for (const [k, s] of Object.entries(results.large)) console.log(row(k, s));
+console.log(`wasm: ${results.sizes.wasm.raw} bytes raw, ${results.sizes.wasm.gzip} gzipped` +
+  (results.sizes.wasm_opt ? `; after wasm-opt (./build.sh dist): ${results.sizes.wasm_opt.raw} raw, ${results.sizes.wasm_opt.gzip} gzipped` : ''));
+fs.mkdirSync(path.join(ROOT, 'target'), { recursive: true });
+fs.writeFileSync(path.join(ROOT, 'target/bench.json'), JSON.stringify(results, null, 2));
