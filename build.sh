@@ -113,6 +113,8 @@ run_tests() {
   need_node_modules
   suite "native tests" cargo test --workspace --quiet
   suite "clippy" cargo clippy --workspace --all-targets --quiet -- -D warnings
+  # The wasm suite compares with the native numbers of this very commit.
+  cargo run --quiet -p alertmath-lessons -- golden lessons target/golden/analyses.json >/dev/null
   suite "wasm in Chromium" env CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
     CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=120 \
     cargo test --target "$WASM_TARGET" -p alertmath-wasm --test browser

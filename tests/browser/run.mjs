@@ -5,6 +5,9 @@
 // breaks the Content-Security-Policy. Screenshots land in tests/browser/artifacts/.
 //
 // Run: node tests/browser/run.mjs   (after ./build.sh build; ./build.sh test does both)
+//
+// Topic-specific tests live beside this file as e2e-<topic>.mjs, each exporting a default
+// async function that receives the helpers below (see `ctx`) and calls `test(…)`.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -283,6 +286,14 @@ await test('an unknown lesson says so', async () => {
   assert(/no lesson/.test(await text(page, '#load-error')), await text(page, '#load-error'));
   await page.close();
 });
+
+// Topic files: e2e-*.mjs, in name order.
+const ctx = { browser, server, lesson, openPage, test, assert, assertEqual, canvasPrint, typeInto, frames, nextFrame, text, noProblems, lessonJson, ARTIFACTS };
+const here = path.dirname(new URL(import.meta.url).pathname);
+for (const file of fs.readdirSync(here).filter((f) => /^e2e-.*\.mjs$/.test(f)).sort()) {
+  const topic = await import(path.join(here, file));
+  await topic.default(ctx);
+}
 
 await browser.close();
 await server.close();

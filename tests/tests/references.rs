@@ -1,7 +1,8 @@
-//! Every method against values computed independently (numpy, scipy, exact rational
-//! arithmetic, and published worked examples): `tests/reference/<method>.json`, made by
-//! `tests/reference/generate.py`. Each case gives input, parameters, and the named
-//! values, per-point flags and scores the core must produce.
+//! Every method against values computed independently (numpy, scipy, statsmodels, R,
+//! exact rational arithmetic, and published worked examples): `tests/reference/*.json`,
+//! each made by a committed script in the same folder (`generate.py` for the first four
+//! methods; a file's `generated_by` names its script). Each case gives input, parameters,
+//! and the named values, per-point flags and scores the core must produce.
 
 // Test helpers may unwrap: a failure is a failing test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

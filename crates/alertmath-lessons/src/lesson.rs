@@ -500,3 +500,32 @@ pub fn index_json(lessons: &[Lesson]) -> IndexJson {
             .collect(),
     }
 }
+
+/// Every example's analysis as JSON: method, data, parameters, verdict level, numeric
+/// values and flags. Keyed `<lesson>/<example>`.
+pub fn golden(lessons: &[Lesson]) -> Result<serde_json::Value, String> {
+    let mut out = serde_json::Map::new();
+    for lesson in lessons {
+        for ex in &lesson.examples {
+            let a = run_example(lesson, ex, &BTreeMap::new()).map_err(|e| format!("{}/{}: {}", lesson.id, ex.id, e))?;
+            let values: serde_json::Map<String, serde_json::Value> = a
+                .values
+                .iter()
+                .filter_map(|v| {
+                    v.value.as_f64().and_then(serde_json::Number::from_f64).map(|x| (v.id.clone(), x.into()))
+                })
+                .collect();
+            let flags: Vec<bool> = a.points.as_ref().map(|p| p.flag.clone()).unwrap_or_default();
+            let entry = serde_json::json!({
+                "method": lesson.method,
+                "data": ex.data,
+                "params": ex.params.iter().map(|(k, v)| (k.clone(), json_value(v))).collect::<serde_json::Map<_, _>>(),
+                "verdict": a.verdict.level,
+                "values": values,
+                "flags": flags,
+            });
+            out.insert(format!("{}/{}", lesson.id, ex.id), entry);
+        }
+    }
+    Ok(serde_json::Value::Object(out))
+}

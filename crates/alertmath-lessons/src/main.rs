@@ -8,6 +8,16 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.as_slice() {
+        [cmd, src, out] if cmd == "golden" => match golden(Path::new(src), Path::new(out)) {
+            Ok(n) => {
+                println!("golden: {} examples written to {}", n, out);
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("golden: {}", e);
+                ExitCode::FAILURE
+            }
+        },
         [cmd, src, out] if cmd == "build" => match build(Path::new(src), Path::new(out)) {
             Ok(n) => {
                 println!("lessons: {} built into {}", n, out);
@@ -20,6 +30,7 @@ fn main() -> ExitCode {
         },
         _ => {
             eprintln!("usage: alertmath-lessons build <lessons dir> <output dir>");
+            eprintln!("       alertmath-lessons golden <lessons dir> <output file>");
             ExitCode::from(2)
         }
     }
@@ -41,6 +52,20 @@ fn build(src: &Path, out: &Path) -> Result<usize, String> {
         write(format!("{}.json", lesson.id), &alertmath_lessons::to_json(lesson)?)?;
     }
     Ok(lessons.len())
+}
+
+/// Writes every lesson example's analysis (verdict, numeric values, flags) as computed by
+/// this native build; the wasm test in Chromium must reproduce it bit for bit.
+fn golden(src: &Path, out: &Path) -> Result<usize, String> {
+    let lessons = alertmath_lessons::load_all(src)?;
+    let value = alertmath_lessons::lesson::golden(&lessons)?;
+    if let Some(dir) = out.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {}", dir.display(), e))?;
+    }
+    let n = value.as_object().map_or(0, |o| o.len());
+    let text = serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?;
+    std::fs::write(out, text).map_err(|e| format!("{}: {}", out.display(), e))?;
+    Ok(n)
 }
 
 mod erased {

@@ -1,9 +1,12 @@
 //! The wasm build in a real Chromium: `analyze` returns exactly the numbers the native
-//! build recorded in tests/golden/analyses.json, errors arrive as `InputError`s, and
-//! `draw` paints a canvas.
+//! build of the same commit computes for every lesson example, errors arrive as
+//! `InputError`s, and `draw` paints a canvas.
 //!
-//! Run with `./build.sh test` (it sets the wasm-bindgen-test runner and chromedriver).
+//! Run with `./build.sh test`: it first writes target/golden/analyses.json with the native
+//! build (`alertmath-lessons golden`), then runs this file in Chromium.
 
+// It runs only on wasm32 (the native test build of the workspace skips it).
+#![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use alertmath_wasm::{analyze, draw, methods, parse_field};
@@ -16,7 +19,7 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-const GOLDEN: &str = include_str!("../../../tests/golden/analyses.json");
+const GOLDEN: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/golden/analyses.json"));
 
 fn js_params(params: &Value) -> JsValue {
     let out = Object::new();

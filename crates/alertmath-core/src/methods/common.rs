@@ -113,3 +113,92 @@ pub fn flagged_points(x: &Column, y: &Column, flag: &[bool]) -> [Layer; 2] {
 pub fn n_points(n: usize) -> String {
     format!("{} {}", crate::fmt::count(n), crate::input::plural(n, "point", "points"))
 }
+
+/// The key of the values of a time-series method's `series` field.
+pub const SERIES: &str = "series.value";
+
+/// The `series` field of a time-series method: one value per line or separated by
+/// commas, or `time, value` rows (time in seconds); `NaN` marks a missing sample.
+pub const fn series_field(min_rows: usize) -> FieldSpec {
+    FieldSpec {
+        id: "series",
+        label: "Series",
+        help: "values, or one “time (s), value” row per line; NaN marks a missing sample",
+        columns: VALUE,
+        timestamps: true,
+        min_rows,
+        gaps: true,
+    }
+}
+
+/// The sample interval of a series typed without timestamps.
+pub const STEP: ParamSpec = ParamSpec {
+    id: "step",
+    label: "Sample interval",
+    unit: "s",
+    help: "Seconds between samples when the series has no timestamps (60 = one sample a minute).",
+    kind: ParamKind::Number { default: 60.0, min: 0.001, max: 10_000_000.0, step: 1.0, integer: false, log: true },
+};
+
+/// A validated series: times in seconds (given, or implied by the step) and values, NaN
+/// where a sample is missing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub t: Vec<f64>,
+    pub v: Vec<f64>,
+    /// Whether the times came from the data rather than from the step.
+    pub timestamped: bool,
+}
+
+impl Series {
+    /// Reads `field` of `input`; without timestamps the i-th sample is at `i · step`.
+    pub fn read(input: &crate::input::Input, field: &FieldSpec, step: f64) -> Series {
+        let v = input.col(&field.key(VALUE[0].id)).to_vec();
+        match input.times(field) {
+            Some(t) => Series { t: t.to_vec(), v, timestamped: true },
+            None => Series { t: (0..v.len()).map(|i| i as f64 * step).collect(), v, timestamped: false },
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.v.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.v.is_empty()
+    }
+
+    /// How many samples are missing (NaN).
+    pub fn gaps(&self) -> usize {
+        self.v.iter().filter(|x| x.is_nan()).count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::{parse_field, Input};
+
+    #[test]
+    fn a_series_reads_timestamps_or_implies_them() {
+        let field = series_field(2);
+        let mut input = Input::new();
+        input.extend(parse_field(&field, "5, 6, NaN, 8").unwrap());
+        let s = Series::read(&input, &field, 60.0);
+        assert_eq!(s.t, vec![0.0, 60.0, 120.0, 180.0]);
+        assert_eq!((s.timestamped, s.gaps()), (false, 1));
+
+        let mut input = Input::new();
+        input.extend(parse_field(&field, "0, 20\n60, 21\n120, 80").unwrap());
+        let s = Series::read(&input, &field, 60.0);
+        assert_eq!((s.t, s.v, s.timestamped), (vec![0.0, 60.0, 120.0], vec![20.0, 21.0, 80.0], true));
+    }
+
+    #[test]
+    fn ties_are_a_few_ulps() {
+        assert!(Compare::Ge.passes(0.085, 1.5 / 20.0 + 0.01));
+        assert!(!Compare::Gt.passes(0.085, 1.5 / 20.0 + 0.01));
+        assert!(Compare::Gt.passes(0.0851, 0.085));
+        assert!(!Compare::Gt.passes(f64::NAN, 0.0));
+    }
+}

@@ -9,7 +9,7 @@ use crate::input::Input;
 use crate::params::ResolvedParams;
 use crate::spec::MethodSpec;
 
-mod common;
+pub mod common;
 pub mod iqr;
 pub mod mad;
 pub mod square_root_law;
