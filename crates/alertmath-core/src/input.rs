@@ -97,6 +97,9 @@ pub fn parse_field(field: &FieldSpec, text: &str) -> Result<ParsedField, InputEr
         .collect();
     let total: usize = lines.iter().map(Vec::len).sum();
     if total == 0 {
+        if field.optional {
+            return Ok(ParsedField { columns: Vec::new(), rows: 0, description: "empty (optional)".to_string() });
+        }
         return Err(empty_error(field));
     }
 
@@ -281,6 +284,9 @@ pub fn validate(spec: &MethodSpec, input: &Input) -> Result<(), InputError> {
 }
 
 fn validate_field(field: &FieldSpec, input: &Input) -> Result<(), InputError> {
+    if field.optional && field.columns.iter().all(|c| input.col(&field.key(c.id)).is_empty()) {
+        return Ok(());
+    }
     let mut rows: Option<usize> = None;
     for column in field.columns {
         let key = field.key(column.id);

@@ -49,6 +49,9 @@ pub struct FieldSpec {
     pub min_rows: usize,
     /// Whether `NaN` is accepted as a missing sample (a gap) rather than rejected.
     pub gaps: bool,
+    /// Whether the field may be left empty (the method then works without it, e.g. on a
+    /// built-in function instead of the reader's samples). `min_rows` applies when it is not.
+    pub optional: bool,
 }
 
 impl FieldSpec {

@@ -21,6 +21,7 @@ pub const fn sample_field(min_rows: usize) -> FieldSpec {
         timestamps: false,
         min_rows,
         gaps: false,
+        optional: false,
     }
 }
 
@@ -128,6 +129,7 @@ pub const fn series_field(min_rows: usize) -> FieldSpec {
         timestamps: true,
         min_rows,
         gaps: true,
+        optional: false,
     }
 }
 

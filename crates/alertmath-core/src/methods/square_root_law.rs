@@ -33,6 +33,7 @@ pub static METHOD: Method = Method {
             timestamps: false,
             min_rows: 1,
             gaps: false,
+            optional: false,
         }],
         params: &[
             ParamSpec {
