@@ -264,10 +264,11 @@ pub fn extrapolated_rate(w: Window, is_counter: bool, is_rate: bool, version: Ve
             let mut interval = sampled;
             interval += if to_start < threshold { to_start } else { average / 2.0 };
             interval += if to_end < threshold { to_end } else { average / 2.0 };
-            let mut value = result * (interval / sampled);
+            let mut factor = interval / sampled;
             if is_rate {
-                value /= w.range_s;
+                factor /= w.range_s;
             }
+            let value = result * factor;
             Some(value)
         }
     }
@@ -355,7 +356,8 @@ pub fn avg_over_time(v: &[f64], version: Version) -> f64 {
             }
         }
         Version::V2 => {
-            let (mut mean, mut count) = (0.0f64, 0.0);
+            // Incremental mean with Kahan compensation (Prometheus 2.4x).
+            let (mut mean, mut count, mut c) = (0.0f64, 0.0, 0.0);
             for &x in v {
                 count += 1.0;
                 if mean.is_infinite() {
@@ -366,17 +368,22 @@ pub fn avg_over_time(v: &[f64], version: Version) -> f64 {
                         continue;
                     }
                 }
-                mean += x / count - mean / count;
+                (mean, c) = kahan_inc(x / count - mean / count, mean, c);
             }
-            mean
+            if mean.is_infinite() {
+                mean
+            } else {
+                mean + c
+            }
         }
     }
 }
 
 /// `sum_over_time`.
-pub fn sum_over_time(v: &[f64], version: Version) -> f64 {
-    match version {
-        Version::V3 => {
+pub fn sum_over_time(v: &[f64], _version: Version) -> f64 {
+    // Kahan-compensated in both 2.4x and 3.x (checked against promtool 2.42).
+    {
+        {
             let (mut sum, mut c) = (0.0, 0.0);
             for &x in v {
                 (sum, c) = kahan_inc(x, sum, c);
@@ -387,7 +394,6 @@ pub fn sum_over_time(v: &[f64], version: Version) -> f64 {
                 sum + c
             }
         }
-        Version::V2 => v.iter().fold(0.0, |s, &x| s + x),
     }
 }
 
