@@ -171,3 +171,46 @@ fn promtool_agrees_bit_for_bit_in_prometheus_2_mode() {
     }
     assert!(checks > 60, "only {checks} checks");
 }
+
+/// Every lesson twin, on every worked example and on edited data, exports a rule and a
+/// test that promtool 2.42 passes: Prometheus's engine fires exactly the alerts our
+/// Prometheus 2 evaluation says it fires.
+#[test]
+fn promtool_passes_every_lesson_twins_exported_test() {
+    use alertmath_lessons::lesson::{example_input, load_all};
+    use alertmath_promql::twin;
+    let lessons = load_all(&alertmath_tests::repo().join("lessons")).unwrap();
+    let with_twin: Vec<_> = lessons.iter().filter(|l| l.promql.is_some()).collect();
+    assert!(with_twin.len() >= 4, "only {} lessons have a PromQL twin", with_twin.len());
+    let Some(tool) = promtool() else { return };
+    let mut runs = 0;
+    let mut firing = 0;
+    for lesson in with_twin {
+        let spec = lesson.promql.as_ref().unwrap();
+        for ex in &lesson.examples {
+            let input = example_input(&lesson.method, ex).unwrap();
+            let mut params = alertmath_core::Params::new();
+            for (k, v) in &ex.params {
+                let value = match v {
+                    toml::Value::Integer(i) => alertmath_core::ParamValue::Number(*i as f64),
+                    toml::Value::Float(x) => alertmath_core::ParamValue::Number(*x),
+                    toml::Value::Boolean(b) => alertmath_core::ParamValue::Bool(*b),
+                    other => alertmath_core::ParamValue::Text(other.as_str().unwrap_or_default().to_string()),
+                };
+                params.0.insert(k.clone(), value);
+            }
+            let result = twin::run(spec, &lesson.id, &lesson.method, input, &params, None, Version::V2)
+                .unwrap_or_else(|e| panic!("{}/{}: {:?}", lesson.id, ex.id, e));
+            firing += result.evaluations.iter().filter(|e| e.promql).count();
+            let dir = scratch(&format!("promtool-{}-{}", lesson.id, ex.id));
+            std::fs::write(dir.join(&result.rule_file), &result.rule_yaml).unwrap();
+            std::fs::write(dir.join(&result.test_file), &result.test_yaml).unwrap();
+            if let Err(out) = run_promtool(&tool, &dir, &result.test_file) {
+                panic!("{}/{}: promtool disagrees:\n{}\n--- rule\n{}\n--- test\n{}", lesson.id, ex.id, out, result.rule_yaml, result.test_yaml);
+            }
+            runs += 1;
+        }
+    }
+    assert!(runs >= 10, "only {runs} twin runs");
+    assert!(firing > 0, "no twin fires on any example: the check would prove little");
+}

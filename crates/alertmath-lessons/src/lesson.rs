@@ -44,6 +44,10 @@ pub struct Lesson {
     #[serde(default)]
     pub after: String,
     pub examples: Vec<Example>,
+    /// The guide's PromQL for this technique, evaluated beside the exact method (see
+    /// `alertmath_promql::twin`). Optional: not every technique has a PromQL form.
+    #[serde(default)]
+    pub promql: Option<alertmath_promql::twin::TwinSpec>,
 }
 
 /// A worked example: the data and parameters to load, and the guide's claims about it.
@@ -275,6 +279,11 @@ pub fn verify(lesson: &Lesson) -> Vec<Problem> {
     if lesson.examples.is_empty() {
         problem("examples".into(), "a lesson needs at least one worked example".into());
     }
+    if let Some(twin) = &lesson.promql {
+        for p in verify_twin(lesson, twin) {
+            problem("promql".into(), p);
+        }
+    }
     let mut ids = std::collections::BTreeSet::new();
     for ex in &lesson.examples {
         let place = format!("example “{}”", ex.id);
@@ -371,6 +380,67 @@ pub fn verify(lesson: &Lesson) -> Vec<Problem> {
     problems
 }
 
+/// Checks a lesson's PromQL twin: its query parses under both Prometheus versions (or
+/// says why not), the guide's query fails exactly as `guide_error` says (or parses when
+/// none is given), the correction is valid prose, and every example runs through the twin.
+fn verify_twin(lesson: &Lesson, twin: &alertmath_promql::twin::TwinSpec) -> Vec<String> {
+    use alertmath_promql::{parse, twin, Version};
+    let mut problems = Vec::new();
+    if let Err(e) = prose::blocks(&twin.correction) {
+        problems.push(format!("correction: {}", e));
+    }
+    let Some(first) = lesson.examples.first() else { return problems };
+    let params = match params_of(&first.params) {
+        Ok(p) => p,
+        Err(e) => return vec![e],
+    };
+    let vars = match twin::variables(twin, &lesson.method, &params) {
+        Ok(v) => v,
+        Err(e) => return vec![e.message],
+    };
+    if let Err(e) = parse(&twin.query, &vars, Version::V3) {
+        problems.push(format!("query does not parse: {}", e));
+    }
+    match (parse(&twin.guide, &vars, Version::V3), &twin.guide_error) {
+        (Ok(_), Some(want)) => problems.push(format!("guide_error says the guide's query fails (“{}”), but it parses", want)),
+        (Err(e), None) => problems.push(format!("the guide's query does not parse ({}); say so with guide_error", e.message)),
+        (Err(e), Some(want)) if !e.message.contains(want.as_str()) => {
+            problems.push(format!("the guide's query fails with “{}”, which does not contain “{}”", e.message, want))
+        }
+        _ => {}
+    }
+    for ex in &lesson.examples {
+        let input = match example_input(&lesson.method, ex) {
+            Ok(i) => i,
+            Err(e) => {
+                problems.push(e);
+                continue;
+            }
+        };
+        let params = match params_of(&ex.params) {
+            Ok(p) => p,
+            Err(e) => {
+                problems.push(e);
+                continue;
+            }
+        };
+        for version in [Version::V3, Version::V2] {
+            if let Err(e) = twin::run(twin, &lesson.id, &lesson.method, input.clone(), &params, None, version) {
+                problems.push(format!("example “{}” under {}: {}", ex.id, version.label(), e.message));
+            }
+        }
+    }
+    problems
+}
+
+/// The PromQL twin as the page reads it: the spec (sent back to the engine as is) and
+/// the correction compiled to prose.
+#[derive(Debug, Serialize)]
+pub struct TwinJson {
+    pub spec: alertmath_promql::twin::TwinSpec,
+    pub correction: Vec<Node>,
+}
+
 /// What the page reads for one lesson.
 #[derive(Debug, Serialize)]
 pub struct LessonJson {
@@ -382,6 +452,8 @@ pub struct LessonJson {
     pub intro: Vec<Node>,
     pub after: Vec<Node>,
     pub examples: Vec<ExampleJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub promql: Option<TwinJson>,
 }
 
 #[derive(Debug, Serialize)]
@@ -466,6 +538,13 @@ pub fn to_json(lesson: &Lesson) -> Result<LessonJson, String> {
         intro: prose::blocks(&lesson.intro).map_err(|e| prose_err("intro", e))?,
         after: prose::blocks(&lesson.after).map_err(|e| prose_err("after", e))?,
         examples,
+        promql: match &lesson.promql {
+            Some(t) => Some(TwinJson {
+                spec: t.clone(),
+                correction: prose::blocks(&t.correction).map_err(|e| prose_err("promql.correction", e))?,
+            }),
+            None => None,
+        },
     })
 }
 

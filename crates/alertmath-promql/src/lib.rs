@@ -17,10 +17,12 @@ pub mod lexer;
 pub mod notation;
 pub mod parser;
 pub mod regex;
+pub mod export;
+pub mod twin;
 
 pub use error::{EvalError, ParseError, Span};
 pub use eval::{Engine, Labels, Options, Sample, Series, Storage, Value};
-pub use parser::{parse, Vars};
+pub use parser::{parse, substitute, Vars};
 
 /// Which Prometheus the evaluation follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

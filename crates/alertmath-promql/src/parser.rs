@@ -740,3 +740,21 @@ mod tests {
         assert!(p("rate(m[5m] offset 1w)").is_ok());
     }
 }
+
+/// The query text with every `$variable` replaced by its value: what Prometheus is given.
+pub fn substitute(src: &str, vars: &Vars) -> Result<String, ParseError> {
+    let tokens = lex(src)?;
+    let mut out = String::with_capacity(src.len());
+    let mut last = 0;
+    for t in tokens {
+        if let Tok::Var(name) = &t.tok {
+            let value =
+                vars.get(name).ok_or_else(|| ParseError::new(t.span, format!("${} has no value here.", name)))?;
+            out.push_str(src.get(last..t.span.start).unwrap_or(""));
+            out.push_str(value);
+            last = t.span.end;
+        }
+    }
+    out.push_str(src.get(last..).unwrap_or(""));
+    Ok(out)
+}
