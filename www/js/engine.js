@@ -49,7 +49,7 @@ function call(fn) {
   try {
     return fn(wasm);
   } catch (e) {
-    if (e && e.name === 'InputError') throw e;
+    if (e && (e.name === 'InputError' || e.name === 'PromQLError')) throw e;
     // Anything else is a trap: the module panicked or hit a bug. Keep the message,
     // drop the instance (its memory may be inconsistent) and start a new one.
     let message = '';
@@ -84,6 +84,16 @@ export function analyze(method, input, params) {
 /** Draws an analysis on a canvas. */
 export function draw(canvas, analysis, view) {
   return call((m) => m.draw(canvas, analysis, view));
+}
+
+/** Evaluates a lesson's PromQL twin; returns a Twin handle (free it when done). */
+export function promqlTwin(lesson, method, spec, input, params, query, version) {
+  return call((m) => m.promqlTwin(lesson, method, spec, input, params, query, version));
+}
+
+/** Draws a twin's plot on a canvas. */
+export function drawTwin(canvas, twin, view) {
+  return call((m) => m.drawTwin(canvas, twin, view));
 }
 
 /** Makes the module panic, to test recovery. */

@@ -9,6 +9,7 @@ import * as urlState from './state.js';
 import { buildEditor } from './editor.js';
 import { renderVerdict, renderValues, renderNotes, renderSteps, renderTables, renderClaims } from './results.js';
 import { initTheme, isDark } from './theme.js';
+import { createTwin } from './twin.js';
 
 initTheme();
 
@@ -25,6 +26,7 @@ window.alertmath = { perf, ready: firstFrame, engine };
 let lesson = null;
 let spec = null;
 let editor = null;
+let twin = null; // the PromQL twin, when the lesson has one
 let exampleId = null;
 let current = null; // the Analysis handle of the last good result
 let currentSummary = null;
@@ -65,6 +67,7 @@ function crashed(e) {
   // The module panicked. Its handles are gone with it; a new instance is loading.
   current = null;
   parsed.clear();
+  if (twin) twin.dropHandle();
   showGeneral(`Internal error in the alertmath engine: ${e.message}. The engine has been restarted and your input kept; please report this with the link of this page.`);
   markStale(true);
   engine.ready().then(schedule, () => showGeneral('The alertmath engine could not be restarted; reload the page.'));
@@ -102,7 +105,7 @@ function parseFields() {
 function saveUrlSoon() {
   clearTimeout(urlTimer);
   urlTimer = setTimeout(() => {
-    const complete = urlState.write({ example: exampleId, fields: editor.fieldTexts(), params: editor.paramValues() });
+    const complete = urlState.write({ example: exampleId, fields: editor.fieldTexts(), params: editor.paramValues(), extra: twin ? twin.state() : {} });
     const note = $('copied');
     if (note && !complete) note.textContent = 'The data is too large to keep in the link; the link keeps the parameters only.';
   }, 200);
@@ -174,6 +177,11 @@ function frame() {
     const end = performance.now();
     perf.good += 1;
     perf.last = { parse: t1 - t0, analyze: t2 - t1, render: t3 - t2, draw: drawMs, total: end - t0, end };
+    // The PromQL twin runs on the same input and parameters, in the same frame.
+    if (twin) {
+      twin.update(input, editor.paramValues());
+      perf.last.twin = performance.now() - end;
+    }
     resolveReady(perf.last);
   } catch (e) {
     if (e.name === 'EngineCrash') crashed(e);
@@ -222,6 +230,7 @@ function applyUrl() {
   const ex = example(s.example);
   showExample(ex);
   editor.set({ ...ex.data, ...s.fields }, { ...ex.params, ...s.params });
+  if (twin) twin.restore(s.extra);
   parsed.clear();
   schedule();
 }
@@ -238,7 +247,7 @@ async function copy(text, done) {
 function wireButtons() {
   $('reset').addEventListener('click', () => loadExample(example(exampleId)));
   $('copy-link')?.addEventListener('click', () => {
-    urlState.write({ example: exampleId, fields: editor.fieldTexts(), params: editor.paramValues() });
+    urlState.write({ example: exampleId, fields: editor.fieldTexts(), params: editor.paramValues(), extra: twin ? twin.state() : {} });
     copy(location.href, 'Link copied.');
   });
   $('copy-embed')?.addEventListener('click', () => {
@@ -286,6 +295,7 @@ async function main() {
   fill($('examples'), lesson.examples.map((ex) =>
     h('button', { type: 'button', 'data-example': ex.id, 'aria-pressed': 'false', onclick: () => loadExample(ex) }, ex.label)));
   editor = buildEditor(spec, $('fields'), $('params'), schedule);
+  if (!embed) twin = createTwin(lesson, spec.id, saveUrlSoon);
   wireButtons();
   applyUrl();
   window.addEventListener('hashchange', applyUrl);

@@ -3,7 +3,8 @@
 //! export is convert → core → convert.
 //!
 //! Exports: `methods()`, `parseField()`, `analyze()` (returning an `Analysis` handle that
-//! keeps bulky per-point data in wasm memory), `draw()`, `version()` and `lastPanic()`.
+//! keeps bulky per-point data in wasm memory), `draw()`, `promqlTwin()` and `drawTwin()`
+//! (a lesson's PromQL twin), `version()` and `lastPanic()`.
 //! Every failure reaches JS as one kind of exception: an `Error` named `InputError`
 //! with `kind`, `field`, `param` and `position` properties (see [`to_js_error`]).
 
@@ -240,11 +241,15 @@ pub fn analyze(id: &str, input: &JsValue, params: &JsValue) -> Result<Analysis, 
 /// (`{markers, paths, pathPoints, texts}`).
 #[wasm_bindgen]
 pub fn draw(canvas: &HtmlCanvasElement, analysis: &Analysis, view: &JsValue) -> Result<JsValue, JsValue> {
+    draw_plot(canvas, &analysis.inner.plot, view)
+}
+
+fn draw_plot(canvas: &HtmlCanvasElement, plot: &alertmath_core::plot::Plot, view: &JsValue) -> Result<JsValue, JsValue> {
     let scale = Reflect::get(view, &"scale".into()).ok().and_then(|v| v.as_f64()).unwrap_or(1.0);
     let dark = Reflect::get(view, &"dark".into()).ok().and_then(|v| v.as_bool()).unwrap_or(false);
     let backend = canvas::MeasuredCanvas::new(canvas)
         .ok_or_else(|| to_js_error(&InputError::new(ErrorKind::Unsupported, "This canvas has no 2D context.")))?;
-    let stats = alertmath_charts::draw(backend, &analysis.inner.plot, &alertmath_charts::View { scale, dark })
+    let stats = alertmath_charts::draw(backend, plot, &alertmath_charts::View { scale, dark })
         .map_err(|e| to_js_error(&InputError::internal(e.to_string())))?;
     let out = Object::new();
     set(&out, "markers", &JsValue::from_f64(stats.markers as f64))?;
@@ -252,4 +257,66 @@ pub fn draw(canvas: &HtmlCanvasElement, analysis: &Analysis, view: &JsValue) -> 
     set(&out, "pathPoints", &JsValue::from_f64(stats.path_points as f64))?;
     set(&out, "texts", &JsValue::from_f64(stats.texts as f64))?;
     Ok(out.into())
+}
+
+/// The one mapping of a PromQL twin's failure: an `Error` named `PromQLError` with `kind`
+/// (`parse`, `eval` or `spec`) and, for parse errors, the `start` and `end` (UTF-16
+/// offsets) of the part of the query it is about.
+fn to_promql_error(e: &alertmath_promql::twin::TwinError, query: &str) -> JsValue {
+    let err = js_sys::Error::new(&e.message);
+    err.set_name("PromQLError");
+    let _ = Reflect::set(&err, &"kind".into(), &JsValue::from_str(e.kind));
+    let utf16 = |byte: usize| query.get(..byte.min(query.len())).map_or(0, |s| s.encode_utf16().count()) as f64;
+    let (start, end) = e.span.map_or((JsValue::NULL, JsValue::NULL), |s| (utf16(s.start).into(), utf16(s.end).into()));
+    let _ = Reflect::set(&err, &"start".into(), &start);
+    let _ = Reflect::set(&err, &"end".into(), &end);
+    err.into()
+}
+
+/// A lesson's PromQL twin evaluated: call `summary()` for the comparison and the
+/// exported files, and `drawTwin()` to draw it. Call `free()` when done.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct Twin {
+    inner: alertmath_promql::twin::TwinResult,
+}
+
+#[wasm_bindgen]
+impl Twin {
+    /// The substituted query, the mapping, each evaluation, the counts, notes, and the
+    /// rule and test files.
+    pub fn summary(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.inner)
+    }
+}
+
+/// Evaluates a lesson's PromQL twin (`spec` is the lesson JSON's `promql.spec`) on the
+/// same input and parameters as `analyze`, with `query` replacing the lesson's query
+/// when given, under Prometheus `version` ("3" or "2").
+#[wasm_bindgen(js_name = promqlTwin)]
+pub fn promql_twin(
+    lesson: &str,
+    method: &str,
+    spec: &JsValue,
+    input: &JsValue,
+    params: &JsValue,
+    query: Option<String>,
+    version: &str,
+) -> Result<Twin, JsValue> {
+    let spec: alertmath_promql::twin::TwinSpec = serde_wasm_bindgen::from_value(spec.clone()).map_err(|e| {
+        to_js_error(&InputError::new(ErrorKind::Field, format!("The PromQL twin's specification is not valid ({}).", e)))
+    })?;
+    let input = input_from_js(input).map_err(|e| to_js_error(&e))?;
+    let params = params_from_js(params).map_err(|e| to_js_error(&e))?;
+    let version = alertmath_promql::Version::from_id(version).unwrap_or(alertmath_promql::Version::V3);
+    let text = query.clone().unwrap_or_else(|| spec.query.clone());
+    alertmath_promql::twin::run(&spec, lesson, method, input, &params, query.as_deref(), version)
+        .map(|inner| Twin { inner })
+        .map_err(|e| to_promql_error(&e, &text))
+}
+
+/// Draws a twin's plot (the data with both sets of flags, and the query's comparison).
+#[wasm_bindgen(js_name = drawTwin)]
+pub fn draw_twin(canvas: &HtmlCanvasElement, twin: &Twin, view: &JsValue) -> Result<JsValue, JsValue> {
+    draw_plot(canvas, &twin.inner.plot, view)
 }

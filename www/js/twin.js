@@ -1,0 +1,203 @@
+// The PromQL twin of a lesson: the guide's query, evaluated by the engine as Prometheus
+// would on the same data, beside the exact method's flags; an editable query with
+// inline parse errors; and the alerting rule and its promtool test, to copy or
+// download. Everything here comes from the lesson's [promql] table; no lesson has
+// code of its own.
+
+import { h, fill, nodes, setText, patch, setAttr } from './dom.js';
+import * as engine from './engine.js';
+import { isDark } from './theme.js';
+
+const $ = (id) => document.getElementById(id);
+
+/** Builds the twin section for `lesson` (if it has one); returns null otherwise. */
+export function createTwin(lesson, method, onChange) {
+  const section = $('promql');
+  if (!section) return null;
+  if (!lesson.promql) {
+    section.hidden = true;
+    return null;
+  }
+  section.hidden = false;
+  const spec = lesson.promql.spec;
+  const query = $('promql-query');
+  const version = $('promql-version');
+  const error = $('promql-error');
+  const status = $('promql-status');
+  fill($('promql-guide'), spec.guide.trim());
+  fill($('promql-correction'), nodes(lesson.promql.correction));
+  query.value = spec.query.trim();
+  let last = null; // {input, params}
+  let current = null; // Twin handle
+  let summary = null;
+  let scheduled = false;
+  let canvasSize = null;
+  const stats = { runs: 0, good: 0 };
+  window.alertmath = Object.assign(window.alertmath || {}, { twin: stats });
+
+  function schedule() {
+    if (scheduled) return;
+    scheduled = true;
+    requestAnimationFrame(() => {
+      scheduled = false;
+      run();
+      onChange();
+    });
+  }
+
+  query.addEventListener('input', schedule);
+  version.addEventListener('change', schedule);
+  $('promql-reset').addEventListener('click', () => { query.value = spec.query.trim(); schedule(); });
+  $('promql-use-guide').addEventListener('click', () => { query.value = spec.guide.trim(); schedule(); });
+
+  function showError(e) {
+    error.hidden = false;
+    const text = query.value;
+    let snippet = '';
+    if (typeof e.start === 'number') {
+      // The line of the query the error is on, with a caret under it.
+      const lineStart = text.lastIndexOf('\n', Math.max(0, e.start - 1)) + 1;
+      const lineEnd = text.indexOf('\n', e.start) === -1 ? text.length : text.indexOf('\n', e.start);
+      const line = text.slice(lineStart, lineEnd);
+      const from = e.start - lineStart;
+      const width = Math.max(1, Math.min(e.end, lineEnd) - e.start);
+      snippet = `${line}\n${' '.repeat(from)}${'^'.repeat(width)}`;
+    }
+    fill(error, h('span', { class: 'promql-error-message', text: e.message }), snippet ? h('pre', { class: 'promql-caret', text: snippet }) : null);
+    query.setAttribute('aria-invalid', 'true');
+    section.classList.add('stale');
+  }
+
+  function run() {
+    if (!last) return;
+    stats.runs += 1;
+    const edited = query.value.trim() !== spec.query.trim();
+    let twin;
+    try {
+      twin = engine.promqlTwin(lesson.id, method, spec, last.input, last.params, edited ? query.value : null, version.value);
+    } catch (e) {
+      if (e.name === 'EngineCrash') throw e;
+      showError(e);
+      return;
+    }
+    error.hidden = true;
+    query.removeAttribute('aria-invalid');
+    section.classList.remove('stale');
+    if (current) current.free();
+    current = twin;
+    summary = twin.summary();
+    render(summary);
+    draw();
+    stats.good += 1;
+  }
+
+  function render(s) {
+    patch($('promql-mapping'), s.mapping, (m) => h('li', { text: m }), (li, m) => setText(li, m));
+    const c = s.counts;
+    const counts = [
+      ['agree', 'agree', `${c.agree} of ${s.evaluations.length}`],
+      ['both', 'both flag', String(c.both)],
+      ['exact-only', 'exact method only', String(c.exact_only)],
+      ['promql-only', 'PromQL only', String(c.promql_only)],
+    ];
+    patch($('promql-counts'), counts, ([id, label, value]) => h('div', { class: `count ${id}`, 'data-count': id }, h('dt', { text: label }), h('dd', { text: value })),
+      (div, [, label, value]) => { setText(div.children[0], label); setText(div.children[1], value); });
+    setText(status, c.exact_only + c.promql_only === 0
+      ? `The query and the exact method agree at all ${s.evaluations.length} evaluations.`
+      : `They disagree at ${c.exact_only + c.promql_only} of ${s.evaluations.length} evaluations.`);
+    setText($('promql-evaluated'), s.query);
+    patch($('promql-notes'), s.notes, (n) => h('li', { class: 'note info', text: n }), (li, n) => setText(li, n));
+    // The evaluations, disagreements first, at most 60 rows.
+    const rows = [...s.evaluations.filter((e) => e.exact !== e.promql), ...s.evaluations.filter((e) => e.exact === e.promql)].slice(0, 60);
+    const fmt = (x) => (x === null || x === undefined ? '—' : Number.isFinite(x) ? String(Number(x.toPrecision(6))) : String(x));
+    patch($('promql-table').tBodies[0], rows, (e) => {
+      const tr = h('tr', {}, h('th', { scope: 'row' }), h('td'), h('td'), h('td'), h('td'));
+      update(tr, e);
+      return tr;
+    }, update);
+    function update(tr, e) {
+      setAttr(tr, 'class', e.exact !== e.promql ? 'disagree' : null);
+      const [label, value, side, exact, promql] = tr.children;
+      setText(label, e.label);
+      setText(value, fmt(e.y));
+      setText(side, e.lhs === null || e.lhs === undefined ? fmt(e.value) : `${fmt(e.lhs)} vs ${fmt(e.rhs)}`);
+      setText(exact, e.exact ? 'flag' : '');
+      setText(promql, e.promql ? 'fires' : '');
+    }
+    setText($('promql-rule'), s.rule_yaml);
+    setText($('promql-test'), s.test_yaml);
+  }
+
+  function draw() {
+    if (!current) return;
+    const canvas = $('promql-plot');
+    const dpr = window.devicePixelRatio || 1;
+    if (!canvasSize) {
+      const r = canvas.getBoundingClientRect();
+      canvasSize = { width: r.width, height: r.height };
+    }
+    const w = Math.max(1, Math.round(canvasSize.width * dpr));
+    const hgt = Math.max(1, Math.round(canvasSize.height * dpr));
+    if (canvas.width !== w || canvas.height !== hgt) {
+      canvas.width = w;
+      canvas.height = hgt;
+    }
+    engine.drawTwin(canvas, current, { scale: dpr, dark: isDark() });
+    canvas.setAttribute('aria-label', `The data with the exact method's flags and the PromQL query's: ${status.textContent}`);
+  }
+
+  new ResizeObserver((entries) => {
+    const box = entries[entries.length - 1].contentRect;
+    canvasSize = { width: box.width, height: box.height };
+    try { draw(); } catch { /* a crash is reported by the next frame */ }
+  }).observe($('promql-plot'));
+  window.addEventListener('alertmath:theme', () => { try { draw(); } catch { /* as above */ } });
+
+  async function copy(text, done) {
+    try {
+      await navigator.clipboard.writeText(text);
+      setText($('promql-copied'), done);
+    } catch {
+      setText($('promql-copied'), 'Copying is blocked here; select the text and copy it.');
+    }
+  }
+
+  function download(text, name) {
+    // A Blob URL: the file is made in the page, nothing is fetched.
+    const url = URL.createObjectURL(new Blob([text], { type: 'application/yaml' }));
+    const a = h('a', { href: url, download: name, hidden: true });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    setText($('promql-copied'), `Downloaded ${name}.`);
+  }
+
+  $('promql-copy-rule').addEventListener('click', () => summary && copy(summary.rule_yaml, 'Rule copied.'));
+  $('promql-copy-test').addEventListener('click', () => summary && copy(summary.test_yaml, 'Test copied.'));
+  $('promql-download-rule').addEventListener('click', () => summary && download(summary.rule_yaml, summary.rule_file));
+  $('promql-download-test').addEventListener('click', () => summary && download(summary.test_yaml, summary.test_file));
+
+  return {
+    /** Re-evaluates with the analysis's input and parameters (called on every good frame). */
+    update(input, params) {
+      last = { input, params };
+      run();
+    },
+    redraw: draw,
+    /** The twin's state for the URL (null when it is the lesson's default). */
+    state() {
+      return {
+        promql: query.value.trim() !== spec.query.trim() ? query.value : null,
+        prom: version.value !== '3' ? version.value : null,
+      };
+    },
+    restore(extra) {
+      query.value = extra && extra.promql ? extra.promql : spec.query.trim();
+      version.value = extra && extra.prom === '2' ? '2' : '3';
+    },
+    dropHandle() {
+      current = null;
+    },
+  };
+}
