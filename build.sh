@@ -52,6 +52,16 @@ need_chromium() {
     || die "could not install chromium and chromium-driver: run this as root, or install them yourself."
 }
 
+# promtool (Debian's prometheus package) checks our PromQL evaluation against Prometheus's
+# own engine in the native tests.
+need_promtool() {
+  if have promtool; then return; fi
+  have apt-get || die "promtool is missing and there is no apt-get: install Prometheus's promtool (Debian: apt-get install prometheus)."
+  say "installing Debian's prometheus package (for promtool)"
+  { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; } \
+    || die "could not install the prometheus package (for promtool): run this as root, or install it yourself."
+}
+
 need_node_modules() {
   have node && have npm || die "Node.js and npm are needed for the browser tests: install them (e.g. apt-get install nodejs npm)."
   local stamp="$BROWSER_DIR/node_modules/.installed-lock"
@@ -111,7 +121,8 @@ run_tests() {
   build
   need_chromium
   need_node_modules
-  suite "native tests" cargo test --workspace --quiet
+  need_promtool
+  suite "native tests" env ALERTMATH_REQUIRE_PROMTOOL=1 cargo test --workspace --quiet
   suite "clippy" cargo clippy --workspace --all-targets --quiet -- -D warnings
   # The wasm suite compares with the native numbers of this very commit.
   cargo run --quiet -p alertmath-lessons -- golden lessons target/golden/analyses.json >/dev/null

@@ -163,3 +163,46 @@ fn prometheus_published_cases_pass() {
         assert!(functions_seen.contains(f), "no published case for {f}");
     }
 }
+
+/// No query text reaches a panic: fragments of PromQL (and of the guide's mistakes)
+/// glued at random, parsed under both versions and evaluated over a small series.
+#[test]
+fn random_queries_parse_or_fail_cleanly() {
+    let pieces = [
+        "metric", "rate(", "avg_over_time(", "quantile_over_time(0.5, ", "abs(", "sum by (le) (", ")", "(", "[5m]", "[1h:]",
+        "[1h:1m]", " offset 1w", " > ", " > bool ", " / ", " * ", " + ", " - ", "-", "3", "0.75", " and ", " or ",
+        " unless ", " ignoring(le) group_left ", "{le=\"0.1\"}", "{a=~\"x.*\"}", "with (x = metric) ", "$window", "holt_winters(",
+        ", 0.5, 0.5)", "double_exponential_smoothing(", "sqrt(", "1e308", "NaN", "Inf", "#comment\n", "\"s\"", "[0s]", "@ 5",
+        "predict_linear(", ", 3600)", "deriv(", "[9999999y]", "[1ms:1ms]", "^", "%", "==", "idelta(", "clamp(", ",",
+    ];
+    let mut storage = Storage::default();
+    storage.series.push(Series {
+        labels: Labels::new(vec![("__name__".into(), "metric".into()), ("le".into(), "0.1".into())]),
+        t: (0..50).map(|i| i * 60_000).collect(),
+        v: (0..50).map(|i| ((i * 37) % 11) as f64 - 3.0).collect(),
+    });
+    let mut vars = Vars::new();
+    vars.insert("window".into(), "10m".into());
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut parsed = 0;
+    for _ in 0..4000 {
+        let mut q = String::new();
+        for _ in 0..(seed % 9 + 1) {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            q.push_str(pieces[(seed % pieces.len() as u64) as usize]);
+        }
+        for version in [Version::V3, Version::V2] {
+            if let Ok(e) = parse(&q, &vars, version) {
+                parsed += 1;
+                let mut opts = Options::new(version);
+                opts.budget = 2_000_000;
+                let engine = Engine::new(&storage, opts);
+                let _ = engine.instant(&e, 40 * 60_000);
+                let _ = engine.range(&e, 0, 50 * 60_000, 300_000);
+            }
+        }
+    }
+    assert!(parsed > 100, "only {parsed} random queries parsed: the test explores too little");
+}

@@ -105,6 +105,9 @@ pub enum Value {
     String(String),
 }
 
+/// A range query's result: each output series with its (time, value) points.
+pub type RangeResult = Vec<(Labels, Vec<(i64, f64)>)>;
+
 /// A range vector: each series with its samples in the window.
 pub type Matrix = Vec<(Labels, Vec<i64>, Vec<f64>)>;
 
@@ -165,8 +168,8 @@ impl<'a> Engine<'a> {
 
     /// The expression at every `step` from `start` to `end` (ms): per output series, its
     /// points.
-    pub fn range(&self, e: &Expr, start: i64, end: i64, step: i64) -> Result<Vec<(Labels, Vec<(i64, f64)>)>, EvalError> {
-        let mut out: Vec<(Labels, Vec<(i64, f64)>)> = Vec::new();
+    pub fn range(&self, e: &Expr, start: i64, end: i64, step: i64) -> Result<RangeResult, EvalError> {
+        let mut out: RangeResult = Vec::new();
         let mut index: HashMap<Labels, usize> = HashMap::new();
         let step = step.max(1);
         let mut t = start;
@@ -324,6 +327,13 @@ impl<'a> Engine<'a> {
                 };
                 while !inside(ts) {
                     ts += step;
+                }
+                if (end - ts) / step > 1_000_000 {
+                    return Err(EvalError::new(format!(
+                        "This subquery evaluates its inner expression {} times for each step; make its step coarser than {} ms.",
+                        (end - ts) / step + 1,
+                        step
+                    )));
                 }
                 let key = expr.as_ref() as *const Expr as usize;
                 let mut series: Vec<(Labels, Vec<i64>, Vec<f64>)> = Vec::new();
@@ -504,7 +514,7 @@ fn go_min(a: f64, b: f64) -> f64 {
     }
 }
 
-fn push(out: &mut Vec<(Labels, Vec<(i64, f64)>)>, index: &mut HashMap<Labels, usize>, l: Labels, t: i64, f: f64) {
+fn push(out: &mut RangeResult, index: &mut HashMap<Labels, usize>, l: Labels, t: i64, f: f64) {
     match index.get(&l) {
         Some(&i) => {
             if let Some(s) = out.get_mut(i) {

@@ -87,6 +87,9 @@ impl Tok {
     }
 }
 
+/// The longest duration accepted (1000 years), so that time arithmetic cannot overflow.
+pub const MAX_DURATION_MS: i64 = 1000 * 31_536_000_000;
+
 /// The longest query text accepted (a guard against pasting a file by mistake).
 pub const MAX_QUERY: usize = 20_000;
 
@@ -353,6 +356,9 @@ fn number_or_duration(src: &str, start: usize) -> Result<(Tok, usize), ParseErro
                 Span::new(start, j + 1),
                 "A duration must be whole numbers with units, as in 90s or 1h30m (not 1.5h).",
             ));
+        }
+        if total > MAX_DURATION_MS {
+            return Err(ParseError::new(Span::new(start, j), "This duration is longer than this playground evaluates (at most 1000 years)."));
         }
         return Ok((Tok::Duration(total), j));
     }

@@ -675,6 +675,24 @@ fn matches_empty(m: &Matcher) -> bool {
     }
 }
 
+/// The query text with every `$variable` replaced by its value: what Prometheus is given.
+pub fn substitute(src: &str, vars: &Vars) -> Result<String, ParseError> {
+    let tokens = lex(src)?;
+    let mut out = String::with_capacity(src.len());
+    let mut last = 0;
+    for t in tokens {
+        if let Tok::Var(name) = &t.tok {
+            let value =
+                vars.get(name).ok_or_else(|| ParseError::new(t.span, format!("${} has no value here.", name)))?;
+            out.push_str(src.get(last..t.span.start).unwrap_or(""));
+            out.push_str(value);
+            last = t.span.end;
+        }
+    }
+    out.push_str(src.get(last..).unwrap_or(""));
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -739,22 +757,4 @@ mod tests {
         assert!(p("sum_over_time((m - avg_over_time(m[1d]))[1h:1m])").is_ok());
         assert!(p("rate(m[5m] offset 1w)").is_ok());
     }
-}
-
-/// The query text with every `$variable` replaced by its value: what Prometheus is given.
-pub fn substitute(src: &str, vars: &Vars) -> Result<String, ParseError> {
-    let tokens = lex(src)?;
-    let mut out = String::with_capacity(src.len());
-    let mut last = 0;
-    for t in tokens {
-        if let Tok::Var(name) = &t.tok {
-            let value =
-                vars.get(name).ok_or_else(|| ParseError::new(t.span, format!("${} has no value here.", name)))?;
-            out.push_str(src.get(last..t.span.start).unwrap_or(""));
-            out.push_str(value);
-            last = t.span.end;
-        }
-    }
-    out.push_str(src.get(last..).unwrap_or(""));
-    Ok(out)
 }

@@ -298,7 +298,7 @@ fn map_series(spec: &TwinSpec, method: &str, input: &Input, analysis: &Analysis)
                     if input.times(f).is_some() {
                         "at its own timestamp".to_string()
                     } else {
-                        format!("one every {} from time 0 (value k at {} × (k − 1))", spec.interval, spec.interval)
+                        format!("one every {} from time 0 (sample k at (k − 1) × {})", spec.interval, spec.interval)
                     }
                 ),
                 "The rule is evaluated at every sample's time, as Prometheus evaluates an alerting rule every evaluation interval; each evaluation sees only the samples up to that time.".to_string(),
@@ -309,7 +309,7 @@ fn map_series(spec: &TwinSpec, method: &str, input: &Input, analysis: &Analysis)
             let span_ms = duration_ms(span)?;
             let f = m.spec.field(field).ok_or_else(|| spec_error(format!("the method has no field “{}”", field)))?;
             let steps = span_ms / interval;
-            if steps < 1 || steps > 100_000 {
+            if !(1..=100_000).contains(&steps) {
                 return Err(spec_error("the span must hold between 1 and 100,000 intervals"));
             }
             let mut storage = Storage::default();
@@ -445,7 +445,9 @@ pub fn run(
             (true, false) => counts.exact_only += 1,
             (false, true) => counts.promql_only += 1,
         }
-        evaluations.push(Evaluation { t: *t, label: label.clone(), x: *x, y: *y, exact: *exact, promql, value, lhs, rhs });
+        // A row has no single data value: it is shown by the query's left side.
+        let y = if mapped.row_label.is_some() { lhs.or(value).unwrap_or(*y) } else { *y };
+        evaluations.push(Evaluation { t: *t, label: label.clone(), x: *x, y, exact: *exact, promql, value, lhs, rhs });
     }
     let mut notes = Vec::new();
     if let Some((_, _, op)) = sides {
@@ -532,7 +534,8 @@ fn plot(evals: &[Evaluation], has_sides: bool, rows: bool) -> Plot {
     };
     let (ex, ey) = pick(&|e| e.exact);
     let (px, py) = pick(&|e| e.promql);
-    let mut top = Panel::new("Data, with the exact method's flags and the PromQL query's", Axis::linear(x_label), Axis::linear("value"));
+    let y_label = if rows { "the query's left side" } else { "value" };
+    let mut top = Panel::new("Data, with the exact method's flags and the PromQL query's", Axis::linear(x_label), Axis::linear(y_label));
     if !rows {
         top.push(Layer::line(xs.clone(), ys.clone(), Role::Data, ""));
     }
