@@ -61,7 +61,9 @@ function stats(rows, key) {
 }
 
 function summary(rows) {
-  return Object.fromEntries(['work', 'frame', 'paint', 'parse', 'analyze', 'render', 'draw'].map((k) => [k, stats(rows, k)]));
+  // `twin`: the PromQL twin's evaluation and rendering, in the same frame after `work`.
+  const keys = ['work', 'frame', 'paint', 'parse', 'analyze', 'render', 'draw', ...(rows[0] && rows[0].twin !== undefined ? ['twin'] : [])];
+  return Object.fromEntries(keys.map((k) => [k, stats(rows, k)]));
 }
 
 const results = { samples, lessons: {}, sizes: {}, large: {} };
@@ -97,7 +99,7 @@ for (const entry of index.lessons) {
     }, text);
     await measure(page, 5);
     results.large[`${entry.id} ${n}`] = {
-      data_edit: Object.fromEntries(['total', 'parse', 'analyze', 'render', 'draw'].map((k) => [k, +edit[k].toFixed(2)])),
+      data_edit: Object.fromEntries(['total', 'parse', 'analyze', 'render', 'draw', 'twin'].filter((k) => edit[k] !== undefined).map((k) => [k, +edit[k].toFixed(2)])),
       ...summary(await measure(page, samples)),
     };
   }
@@ -119,7 +121,8 @@ await server.close();
 const cell = (v) => String(v).padStart(7);
 const row = (name, s) => `${name.padEnd(24)}${cell(s.work.median)}${cell(s.work.p95)}${cell(s.frame.median)}${cell(s.paint.median)}   ` +
   `${s.parse.median} / ${s.analyze.median} / ${s.render.median} / ${s.draw.median}` +
-  (s.data_edit ? `   | data edit ${s.data_edit.total} (parse ${s.data_edit.parse}, analyze ${s.data_edit.analyze}, render ${s.data_edit.render}, draw ${s.data_edit.draw})` : '');
+  (s.twin ? `   + PromQL twin ${s.twin.median} (p95 ${s.twin.p95})` : '') +
+  (s.data_edit ? `   | data edit ${s.data_edit.total} (parse ${s.data_edit.parse}, analyze ${s.data_edit.analyze}, render ${s.data_edit.render}, draw ${s.data_edit.draw}${s.data_edit.twin !== undefined ? `, twin ${s.data_edit.twin}` : ''})` : '');
 console.log(`Chromium ${results.chromium}; ${samples} parameter edits per row; milliseconds.`);
 console.log('work = the frame\'s own work (parse + analyze + render + draw); frame end and paint are measured');
 console.log('from the input event, so they include the wait for the next animation frame (about 16.7 ms).');

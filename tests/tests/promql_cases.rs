@@ -206,3 +206,25 @@ fn random_queries_parse_or_fail_cleanly() {
     }
     assert!(parsed > 100, "only {parsed} random queries parsed: the test explores too little");
 }
+
+/// A twin on 100,000 points stays bounded: either it evaluates, or it says the query is
+/// too much work; it never runs away.
+#[test]
+fn a_twin_on_100000_points_is_bounded() {
+    use alertmath_lessons::lesson::load_all;
+    let lessons = load_all(&repo().join("lessons")).unwrap();
+    for id in ["z-score", "mad"] {
+        let lesson = lessons.iter().find(|l| l.id == id).unwrap();
+        let spec = lesson.promql.as_ref().unwrap();
+        let data: Vec<f64> = (0..100_000).map(|i| ((i * 7919) % 1000) as f64 / 10.0).collect();
+        let input = alertmath_core::Input::new().with("data", data);
+        let start = std::time::Instant::now();
+        let _ = alertmath_core::analyze(&lesson.method, input.clone(), &alertmath_core::Params::new());
+        eprintln!("{id}: exact method alone {:?}", start.elapsed());
+        let start = std::time::Instant::now();
+        let result = alertmath_promql::twin::run(spec, id, &lesson.method, input, &alertmath_core::Params::new(), None, Version::V3);
+        let took = start.elapsed();
+        eprintln!("{id}: {:?} in {took:?}", result.as_ref().map(|r| r.counts).map_err(|e| e.message.clone()));
+        assert!(took.as_secs() < 60, "{id} took {took:?}");
+    }
+}

@@ -571,7 +571,8 @@ fn signature(l: &Labels, m: &VectorMatching) -> Labels {
     }
 }
 
-fn binary(op: BinOp, l: Value, r: Value, return_bool: bool, m: &VectorMatching) -> Result<Value, EvalError> {
+/// A binary operation on two evaluated operands, as the evaluator applies it.
+pub fn binary(op: BinOp, l: Value, r: Value, return_bool: bool, m: &VectorMatching) -> Result<Value, EvalError> {
     match (l, r) {
         (Value::Scalar(a), Value::Scalar(b)) => {
             let (v, keep) = elem(op, a, b);

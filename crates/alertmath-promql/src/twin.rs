@@ -389,18 +389,35 @@ pub fn run(
         top = inner;
     }
     let sides = match &top.kind {
-        ExprKind::Binary { op, lhs, rhs, return_bool: false, .. } if op.is_comparison() => Some((lhs.as_ref(), rhs.as_ref(), *op)),
+        ExprKind::Binary { op, lhs, rhs, return_bool: false, matching } if op.is_comparison() => {
+            Some((lhs.as_ref(), rhs.as_ref(), *op, matching))
+        }
         _ => None,
+    };
+    // Evaluates the query at t; for a top-level comparison, its two sides once each and
+    // the comparison from them (the same operation the evaluator applies).
+    let eval_at = |t: i64| -> Result<(Value, Option<(Value, Value)>), TwinError> {
+        match sides {
+            Some((l, r, op, matching)) => {
+                let (lv, rv) = (engine.instant(l, t)?, engine.instant(r, t)?);
+                let result = crate::eval::binary(op, lv.clone(), rv.clone(), false, matching)?;
+                Ok((result, Some((lv, rv))))
+            }
+            None => Ok((engine.instant(&expr, t)?, None)),
+        }
     };
     let mut evaluations = Vec::with_capacity(mapped.points.len());
     let mut counts = Counts::default();
     // Counters: one evaluation for all rows.
-    let single = if mapped.row_label.is_some() { Some(engine.instant(&expr, mapped.span_end)?) } else { None };
-    let single_sides = match (mapped.row_label.is_some(), sides) {
-        (true, Some((l, r, _))) => Some((engine.instant(l, mapped.span_end)?, engine.instant(r, mapped.span_end)?)),
-        _ => None,
+    let (single, single_sides) = if mapped.row_label.is_some() {
+        let (v, s) = eval_at(mapped.span_end)?;
+        (Some(v), s)
+    } else {
+        (None, None)
     };
-    for (row, (t, label, x, y, exact)) in mapped.points.iter().enumerate() {
+    // Only the latest evaluations are run on long series, so that an edit stays interactive.
+    let skip = mapped.points.len().saturating_sub(MAX_EVALUATIONS);
+    for (row, (t, label, x, y, exact)) in mapped.points.iter().enumerate().skip(skip) {
         let pick = |v: &Value| -> Option<f64> {
             match v {
                 Value::Scalar(x) => Some(*x),
@@ -423,15 +440,15 @@ pub fn run(
             };
             (value, promql, lhs, rhs)
         } else {
-            let result = engine.instant(&expr, *t)?;
+            let (result, both) = eval_at(*t)?;
             let value = pick(&result);
             let promql = match &result {
                 Value::Scalar(x) => *x != 0.0,
                 Value::Vector(v) => !v.is_empty(),
                 Value::String(_) => false,
             };
-            let (lhs, rhs) = match sides {
-                Some((l, r, _)) => (pick(&engine.instant(l, *t)?), pick(&engine.instant(r, *t)?)),
+            let (lhs, rhs) = match &both {
+                Some((l, r)) => (pick(l), pick(r)),
                 None => (None, None),
             };
             (value, promql, lhs, rhs)
@@ -450,7 +467,14 @@ pub fn run(
         evaluations.push(Evaluation { t: *t, label: label.clone(), x: *x, y, exact: *exact, promql, value, lhs, rhs });
     }
     let mut notes = Vec::new();
-    if let Some((_, _, op)) = sides {
+    if skip > 0 {
+        notes.push(format!(
+            "The series has {} samples; the query is evaluated at the latest {} of them (each over the full history), and the counts cover those.",
+            mapped.points.len(),
+            MAX_EVALUATIONS
+        ));
+    }
+    if let Some((_, _, op, _)) = sides {
         if matches!(op, BinOp::Gtr | BinOp::Lss) {
             notes.push(format!("The query compares with “{}”: a value exactly at the threshold does not fire.", op.symbol()));
         }
@@ -487,6 +511,9 @@ pub fn run(
         test_file: format!("{}.test.yml", lesson),
     })
 }
+
+/// The most evaluations a twin runs (the latest ones), to keep an edit interactive.
+pub const MAX_EVALUATIONS: usize = 2_000;
 
 /// At most this many evaluation times go into the promtool test file.
 pub const MAX_TEST_EVALS: usize = 400;
