@@ -177,11 +177,8 @@ function frame() {
     const end = performance.now();
     perf.good += 1;
     perf.last = { parse: t1 - t0, analyze: t2 - t1, render: t3 - t2, draw: drawMs, total: end - t0, end };
-    // The PromQL twin runs on the same input and parameters, in the same frame.
-    if (twin) {
-      twin.update(input, editor.paramValues());
-      perf.last.twin = performance.now() - end;
-    }
+    // The PromQL twin runs on the same input and parameters, in the next frame.
+    if (twin) twin.update(input, editor.paramValues());
     resolveReady(perf.last);
   } catch (e) {
     if (e.name === 'EngineCrash') crashed(e);

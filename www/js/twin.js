@@ -32,7 +32,7 @@ export function createTwin(lesson, method, onChange) {
   let summary = null;
   let scheduled = false;
   let canvasSize = null;
-  const stats = { runs: 0, good: 0 };
+  const stats = { runs: 0, good: 0, last: null };
   window.alertmath = Object.assign(window.alertmath || {}, { twin: stats });
 
   function schedule() {
@@ -70,6 +70,7 @@ export function createTwin(lesson, method, onChange) {
 
   function run() {
     if (!last) return;
+    const t0 = performance.now();
     stats.runs += 1;
     const edited = query.value.trim() !== spec.query.trim();
     let twin;
@@ -89,6 +90,7 @@ export function createTwin(lesson, method, onChange) {
     render(summary);
     draw();
     stats.good += 1;
+    stats.last = performance.now() - t0;
   }
 
   function render(s) {
@@ -179,10 +181,12 @@ export function createTwin(lesson, method, onChange) {
   $('promql-download-test').addEventListener('click', () => summary && download(summary.test_yaml, summary.test_file));
 
   return {
-    /** Re-evaluates with the analysis's input and parameters (called on every good frame). */
+    /** Re-evaluates with the analysis's input and parameters (called on every good
+     *  frame). The twin runs in the next animation frame, so the method's own result is
+     *  painted first even when a long series makes the query slow. */
     update(input, params) {
       last = { input, params };
-      run();
+      schedule();
     },
     redraw: draw,
     /** The twin's state for the URL (null when it is the lesson's default). */
