@@ -40,7 +40,15 @@ export function createTwin(lesson, method, onChange) {
     scheduled = true;
     requestAnimationFrame(() => {
       scheduled = false;
-      run();
+      try {
+        run();
+      } catch (e) {
+        // A crashed or reloading engine: the lesson's frame reports it and calls update
+        // again once a fresh instance is ready.
+        if (e.name !== 'EngineCrash') throw e;
+        current = null;
+        return;
+      }
       onChange();
     });
   }
