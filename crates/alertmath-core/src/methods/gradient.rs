@@ -255,12 +255,7 @@ fn run(_input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
             .decisive();
         a.steps = steps.0;
         a.push_value("f", fname, Val::Undefined("overloaded".to_string()), "");
-        a.plot = Plot::single(Panel::new("", Axis::linear(xn), Axis::linear(yn)).layer(Layer::points(
-            vec![x],
-            vec![y],
-            Role::Flagged,
-            "the point",
-        )));
+        a.plot = capacity_plot(x, y, mu);
         return Ok(a);
     }
 
@@ -504,6 +499,25 @@ fn run(_input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     a.tables.push(table);
     a.plot = plot(func, x, y, phi, &pt, stencil);
     Ok(a)
+}
+
+/// For an overloaded point: W against the load at this replica count, infinite at the
+/// capacity nμ, and where the reader's load lies beyond it.
+fn capacity_plot(n: f64, load: f64, mu: f64) -> Plot {
+    let cap = n * mu;
+    let steps = 200;
+    let xs: Vec<f64> = (0..steps).map(|i| cap * 0.98 * f64::from(i) / f64::from(steps)).collect();
+    let ws: Vec<f64> = xs.iter().map(|&l| n / (mu * n - l)).collect();
+    let top = ws.last().copied().unwrap_or(1.0);
+    let panel = Panel::new(
+        format!("W against the load at n = {}", num(n)),
+        Axis::linear("load λ (req/s)"),
+        Axis::linear("W (s)"),
+    )
+    .layer(Layer::line(xs, ws, Role::Data, "W(n, λ) = 1/(μ − λ/n)"))
+    .layer(Layer::vline(cap, Role::Threshold, format!("capacity nμ = {}", num(cap))))
+    .layer(Layer::points(vec![load], vec![top], Role::Flagged, format!("your load {} (W infinite)", num(load))));
+    Plot::single(panel)
 }
 
 fn plot(func: F2, x: f64, y: f64, phi: f64, pt: &Partials, stencil: f64) -> Plot {

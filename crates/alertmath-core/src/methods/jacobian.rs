@@ -428,12 +428,20 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
             .text("domain", "Is the map defined?", "0 < λ < μ", format!("0 < {} < {}?", num(u), num(v)), "no")
             .decisive();
         a.steps = steps.0;
-        a.plot = Plot::single(Panel::new("", Axis::linear(un), Axis::linear(vn)).layer(Layer::points(
-            vec![u],
-            vec![v],
-            Role::Flagged,
-            "the point",
-        )));
+        // W = 1/(μ − λ) against λ for this μ, infinite at λ = μ; the reader's λ beyond it.
+        let mut panel = Panel::new("W = 1/(μ − λ): no finite value at λ ≥ μ", Axis::linear(un), Axis::linear("W"));
+        if v > 0.0 {
+            let xs: Vec<f64> = (0..200).map(|i| v * 0.98 * f64::from(i) / 200.0).collect();
+            let ws: Vec<f64> = xs.iter().map(|&l| 1.0 / (v - l)).collect();
+            let top = ws.last().copied().unwrap_or(1.0);
+            panel.push(Layer::line(xs, ws, Role::Data, "W(λ)"));
+            panel.push(Layer::vline(v, Role::Threshold, format!("μ = {}", num(v))));
+            panel.push(Layer::points(vec![u], vec![top], Role::Flagged, format!("λ = {}", num(u))));
+        } else {
+            panel.push(Layer::hline(0.0, Role::Center, ""));
+            panel.push(Layer::points(vec![u], vec![0.0], Role::Flagged, format!("μ = {} ≤ 0", num(v))));
+        }
+        a.plot = Plot::single(panel);
         return Ok(a);
     }
 
