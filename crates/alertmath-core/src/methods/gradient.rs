@@ -491,10 +491,20 @@ fn run(_input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         ("mixed (stencil)".to_string(), pt.fxy, stencil),
     ];
     let show = |v: f64| if v.is_finite() { num(v) } else { "undefined".to_string() };
+    let last = rows.len().saturating_sub(1);
     table.fill(
         rows.len(),
         |_| false,
-        |i| rows.get(i).map_or_else(Vec::new, |(name, e, d)| vec![name.clone(), show(*e), show(*d), show(d - e)]),
+        |i| {
+            rows.get(i).map_or_else(Vec::new, |(name, e, d)| {
+                if i == last && !clairaut_holds {
+                    // One number cannot match two different mixed partials.
+                    vec![name.clone(), format!("{} or {}", num(pt.fxy), num(pt.fyx)), show(*d), "—".to_string()]
+                } else {
+                    vec![name.clone(), show(*e), show(*d), show(d - e)]
+                }
+            })
+        },
     );
     a.tables.push(table);
     a.plot = plot(func, x, y, phi, &pt, stencil);

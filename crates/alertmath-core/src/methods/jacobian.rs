@@ -220,6 +220,18 @@ impl Map {
         }
     }
 
+    /// The map in a few symbols, for the step table.
+    fn short(self) -> &'static str {
+        match self {
+            Map::Polar => "(r, θ) ↦ (r cos θ, r sin θ)",
+            Map::Arm { .. } => "(θ₁, θ₂) ↦ (l₁c₁ + l₂c₁₂, l₁s₁ + l₂s₁₂)",
+            Map::Square => "(x, y) ↦ (x², xy)",
+            Map::Swap => "(x, y) ↦ (y, x)",
+            Map::Mm1 => "(λ, μ) ↦ (1/(μ − λ), λ/μ)",
+            Map::Matrix(_) => "v ↦ J·v",
+        }
+    }
+
     fn describe(self) -> String {
         match self {
             Map::Polar => "(r, θ) ↦ (r cos θ, r sin θ)".to_string(),
@@ -489,20 +501,21 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
 
     // ---- steps
     let mut steps = Steps::new();
+    let at = if typed.is_some() {
+        "your matrix".to_string()
+    } else {
+        format!("{} = {}{}, {} = {}{}", un, num(u), unit(0), vn, num(v), unit(1))
+    };
     steps.text(
         "map",
-        "The map and the point",
-        &map.describe(),
-        if typed.is_some() {
-            "a linear map: J is the matrix itself".to_string()
-        } else {
-            format!("{} = {}{}, {} = {}{}", un, num(u), unit(0), vn, num(v), unit(1))
-        },
+        "The map at the point",
+        map.short(),
+        at.clone(),
         format!("({}, {}) = ({}, {})", on1, on2, num(base[0]), num(base[1])),
     );
     let jac_formula = match map {
         Map::Polar => "J = [[cos θ, −r sin θ], [sin θ, r cos θ]]",
-        Map::Arm { .. } => "J = [[−l₁s₁ − l₂s₁₂, −l₂s₁₂], [l₁c₁ + l₂c₁₂, l₂c₁₂]]",
+        Map::Arm { .. } => "J = [[−l₁s₁ − l₂s₁₂, −l₂s₁₂], [l₁c₁ + l₂c₁₂, l₂c₁₂]], s₁₂ = sin(θ₁ + θ₂)",
         Map::Square => "J = [[2x, 0], [y, x]]",
         Map::Swap => "J = [[0, 1], [1, 0]]",
         Map::Mm1 => "J = [[1/(μ − λ)², −1/(μ − λ)²], [1/μ, −λ/μ²]]",
@@ -510,10 +523,10 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     };
     steps.text(
         "jacobian",
-        "Jacobian, by hand",
+        "Jacobian by hand (rows: outputs, columns: inputs)",
         jac_formula,
+        at,
         format!("[[{}, {}], [{}, {}]]", num(j[0][0]), num(j[0][1]), num(j[1][0]), num(j[1][1])),
-        "rows: outputs; columns: inputs",
     );
     steps.num(
         "det",
@@ -734,6 +747,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     );
 
     // ---- notes
+    a.note(NoteLevel::Info, format!("The map: {}.", map.describe()));
     a.note(
         NoteLevel::Info,
         "Forward-mode AD pushes one input direction v through the computation and gets J·v: with v = eⱼ that is column j, so n passes give the n columns. Reverse mode pulls one output weight w back and gets wᵀ·J, a row. The article says forward mode is “used for Jacobian rows”: it is columns.",
