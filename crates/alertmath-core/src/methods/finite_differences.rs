@@ -145,6 +145,9 @@ const EIGHTHS: [f64; 8] = [
 
 const EPS: f64 = f64::EPSILON;
 
+/// Up to this many samples the slope panel draws all three schemes side by side.
+const COMPARE_SCHEMES_UP_TO: usize = 2000;
+
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Scheme {
     Forward,
@@ -1429,8 +1432,22 @@ fn run_samples(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError
     top.push(flagged_layer);
     let mut bottom = Panel::new("Slopes", Axis::linear("x"), Axis::linear("dy/dx"));
     bottom.push(Layer::hline(threshold, Role::Threshold, format!("threshold {}", num(threshold))).no_fit());
-    for (s, d) in [(Scheme::Forward, &fwd), (Scheme::Backward, &bwd), (Scheme::Central, &cen)] {
-        bottom.push(Layer::line(x.clone(), d.clone(), s.role(), s.name()));
+    if n <= COMPARE_SCHEMES_UP_TO {
+        for (s, d) in [(Scheme::Forward, &fwd), (Scheme::Backward, &bwd), (Scheme::Central, &cen)] {
+            bottom.push(Layer::line(x.clone(), d.clone(), s.role(), s.name()));
+        }
+    } else {
+        // Three overlapping slope lines of thousands of points show nothing (and a dashed
+        // one through a noisy series costs a dash per few pixels): draw the chosen one.
+        bottom.push(Layer::line(x.clone(), chosen.to_vec(), Role::Model, format!("{} slope", scheme.name())));
+        a.note(
+            NoteLevel::Info,
+            format!(
+                "With more than {} samples only the {} slope is drawn; the table and the values have all three.",
+                count(COMPARE_SCHEMES_UP_TO),
+                scheme.name()
+            ),
+        );
     }
     a.plot = Plot { panels: vec![top, bottom] };
     a.points =
