@@ -297,9 +297,9 @@ def fd_function_case(name: str, reference: str, tolerance: float = 1e-12, keys=N
     if h > 0 and not math.isnan(cen):
         values["central_more_accurate"] = abs(cen - exact) < abs(fwd - exact) and abs(cen - exact) < abs(bwd - exact)
     if p["efficiency"] == "evaluations":
-        values["forward_more_efficient"] = True
+        values["forward_less_efficient"] = False  # n + 1 evaluations against 2n
     elif h > 0 and not math.isnan(fwd) and not math.isnan(cen):
-        values["forward_more_efficient"] = abs(fwd - exact) < abs(cen - exact)
+        values["forward_less_efficient"] = abs(fwd - exact) > abs(cen - exact)
     chosen = {"forward": fwd, "backward": bwd, "central": cen}[p["scheme"]]
     if not math.isnan(chosen):
         values["alert"] = chosen > p["threshold"]
