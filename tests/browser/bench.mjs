@@ -1,5 +1,6 @@
 // Measures edit-to-redraw time in Chromium: for each lesson's worked example, and for
-// 10,000 and 100,000 points on every method with a one-column data field. Each sample
+// 10,000 and 100,000 points on every method whose first field is a one-column list or
+// (x, y) rows. Each sample
 // changes one parameter as a reader would (an input event) and times, inside the page,
 // from the event to the end of the frame that redrew verdict, tables and plot, and to
 // the next animation frame (when the browser can paint it). Prints medians and 95th
@@ -80,13 +81,16 @@ for (const entry of index.lessons) {
   const lesson = JSON.parse(fs.readFileSync(path.join(WWW, `lessons/${entry.id}.json`), 'utf8'));
   const page = await openPage(browser, `${server.url}lesson.html?lesson=${entry.id}`);
   await page.waitForFunction(() => window.alertmath && window.alertmath.perf.good > 0);
-  const oneColumn = await page.evaluate(() => document.querySelectorAll('#fields textarea').length === 1);
-  if (!oneColumn || lesson.method === 'square-root-law') {
+  const oneField = await page.evaluate(() => document.querySelectorAll('#fields textarea').length === 1);
+  // Columns of the first field: one-column lists, and (x, y) rows with x increasing.
+  const columns = await page.evaluate((id) => window.alertmath.engine.methods().find((m) => m.id === id)?.fields[0]?.columns.length ?? 0, lesson.method);
+  if (!oneField || !(columns === 1 || columns === 2) || lesson.method === 'square-root-law') {
     await page.close();
     continue;
   }
   for (const n of [10_000, 100_000]) {
-    const text = dataText(n);
+    const values = dataText(n);
+    const text = columns === 1 ? values : values.split(', ').map((v, i) => `${i}, ${v}`).join('\n');
     const edit = await page.evaluate(async (text) => {
       const perf = window.alertmath.perf;
       const area = document.querySelector('#fields textarea');
@@ -94,9 +98,14 @@ for (const entry of index.lessons) {
       const t0 = performance.now();
       area.value = text;
       area.dispatchEvent(new Event('input', { bubbles: true }));
-      while (perf.good === before) await new Promise((r) => requestAnimationFrame(r));
+      // A field that cannot take long data (a 2×2 matrix) answers with a message.
+      while (perf.good === before) {
+        if (document.querySelector('.field-error:not([hidden])')) return null;
+        await new Promise((r) => requestAnimationFrame(r));
+      }
       return { ...perf.last, frame: perf.last.end - t0 };
     }, text);
+    if (!edit) break;
     await measure(page, 5);
     results.large[`${entry.id} ${n}`] = {
       data_edit: Object.fromEntries(['total', 'parse', 'analyze', 'render', 'draw', 'twin'].filter((k) => edit[k] !== undefined).map((k) => [k, +edit[k].toFixed(2)])),

@@ -72,3 +72,31 @@ fn a_hundred_thousand_points_are_decimated() {
     assert!(stats.markers < 800 * 400 / 4, "{} markers", stats.markers);
     assert!(stats.markers > 1000, "{} markers: the cloud was not drawn", stats.markers);
 }
+
+/// A panel marked equal-aspect draws one unit of x as long as one unit of y, whatever
+/// the data ranges and the canvas shape, so a square stays a square.
+#[test]
+fn an_equal_aspect_panel_keeps_a_square_square() {
+    use alertmath_core::plot::{Axis, Layer, Panel, Plot, Role};
+    for (extra_x, extra_y) in [(5.0, 0.5), (0.5, 3.0)] {
+        let panel = Panel::new("", Axis::linear("x"), Axis::linear("y"))
+            .equal_aspect()
+            .layer(Layer::polygon(vec![0.0, 1.0, 1.0, 0.0], vec![0.0, 0.0, 1.0, 1.0], Role::Data, ""))
+            .layer(Layer::points(vec![extra_x], vec![extra_y], Role::Highlight, ""));
+        let (out, _) = svg(&Plot::single(panel), View::default());
+        let points = out.split("<polygon").nth(1).and_then(|p| p.split("points=\"").nth(1)).unwrap();
+        let xy: Vec<(f64, f64)> = points
+            .split('"')
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .map(|p| {
+                let (a, b) = p.split_once(',').unwrap();
+                (a.parse().unwrap(), b.parse().unwrap())
+            })
+            .collect();
+        let w = xy.iter().map(|p| p.0).fold(f64::MIN, f64::max) - xy.iter().map(|p| p.0).fold(f64::MAX, f64::min);
+        let h = xy.iter().map(|p| p.1).fold(f64::MIN, f64::max) - xy.iter().map(|p| p.1).fold(f64::MAX, f64::min);
+        assert!(w > 20.0 && (w - h).abs() <= 2.0, "the unit square is drawn {w} × {h} pixels");
+    }
+}

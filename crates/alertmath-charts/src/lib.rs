@@ -134,31 +134,55 @@ fn draw_panel<DB: DrawingBackend>(
     theme: &Theme,
     stats: &mut DrawStats,
 ) -> Result<(), ChartError> {
-    let x = axis_range(&panel.x, panel, true);
-    let y = axis_range(&panel.y, panel, false);
+    let mut x = axis_range(&panel.x, panel, true);
+    let mut y = axis_range(&panel.y, panel, false);
     let font = theme.font(11.0);
     let title_font = theme.font(12.0);
 
     // Tick labels decide the margins.
     let plot_height_guess = (rect.height() - theme.px(56.0)).max(theme.px(40.0));
-    let y_ticks = if y.log {
-        log_ticks(y.lo, y.hi)
-    } else {
-        nice_ticks(y.lo, y.hi, (plot_height_guess / theme.px(36.0)).clamp(2.0, 10.0) as usize)
+    let y_ticks_of = |y: &Scale| {
+        if y.log {
+            log_ticks(y.lo, y.hi)
+        } else {
+            nice_ticks(y.lo, y.hi, (plot_height_guess / theme.px(36.0)).clamp(2.0, 10.0) as usize)
+        }
     };
-    let y_labels: Vec<String> = y_ticks.iter().map(|&v| format_tick(v, &y_ticks)).collect();
-    let mut label_w = 0.0f64;
-    for label in &y_labels {
-        let (w, _) = root.estimate_text_size(label, &font).map_err(err)?;
-        label_w = label_w.max(f64::from(w));
-    }
     let title_h = if panel.title.is_empty() { theme.px(6.0) } else { theme.px(20.0) };
-    let plot = Rect {
-        x0: rect.x0 + label_w + theme.px(30.0),
-        y0: rect.y0 + title_h,
-        x1: rect.x1 - theme.px(12.0),
-        y1: rect.y1 - theme.px(40.0),
+    let layout = |y_ticks: &[f64]| -> Result<(Vec<String>, Rect), ChartError> {
+        let y_labels: Vec<String> = y_ticks.iter().map(|&v| format_tick(v, y_ticks)).collect();
+        let mut label_w = 0.0f64;
+        for label in &y_labels {
+            let (w, _) = root.estimate_text_size(label, &font).map_err(err)?;
+            label_w = label_w.max(f64::from(w));
+        }
+        let plot = Rect {
+            x0: rect.x0 + label_w + theme.px(30.0),
+            y0: rect.y0 + title_h,
+            x1: rect.x1 - theme.px(12.0),
+            y1: rect.y1 - theme.px(40.0),
+        };
+        Ok((y_labels, plot))
     };
+    let mut y_ticks = y_ticks_of(&y);
+    let (mut y_labels, mut plot) = layout(&y_ticks)?;
+    if panel.equal_aspect && !x.log && !y.log && plot.width() >= 4.0 && plot.height() >= 4.0 {
+        // Equal units per pixel: widen the range that is too narrow, about its centre.
+        // The new y ticks may change the label width, so the layout is done twice.
+        for _ in 0..2 {
+            let (x_span, y_span) = (x.hi - x.lo, y.hi - y.lo);
+            let per_px = (x_span / plot.width()).max(y_span / plot.height());
+            let (xc, yc) = ((x.lo + x.hi) / 2.0, (y.lo + y.hi) / 2.0);
+            let (half_w, half_h) = (per_px * plot.width() / 2.0, per_px * plot.height() / 2.0);
+            if !(half_w.is_finite() && half_h.is_finite() && half_w > 0.0 && half_h > 0.0) {
+                break;
+            }
+            x = Scale { lo: xc - half_w, hi: xc + half_w, log: false };
+            y = Scale { lo: yc - half_h, hi: yc + half_h, log: false };
+            y_ticks = y_ticks_of(&y);
+            (y_labels, plot) = layout(&y_ticks)?;
+        }
+    }
     if plot.width() < 4.0 || plot.height() < 4.0 {
         return Ok(());
     }

@@ -10,6 +10,7 @@
 //! reaches a panic.
 
 pub mod analysis;
+pub mod elementary;
 pub mod error;
 pub mod fmt;
 pub mod input;

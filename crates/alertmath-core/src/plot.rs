@@ -44,11 +44,22 @@ pub struct Panel {
     pub layers: Vec<Layer>,
     /// Relative height among the panels of a plot.
     pub weight: f64,
+    /// Whether a unit on the x axis is drawn as long as a unit on the y axis (for shapes,
+    /// such as a square and its image under a map). The chart widens whichever range is
+    /// needed, about its centre; it applies when both axes are linear.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub equal_aspect: bool,
 }
 
 impl Panel {
     pub fn new(title: impl Into<String>, x: Axis, y: Axis) -> Self {
-        Panel { title: title.into(), x, y, layers: Vec::new(), weight: 1.0 }
+        Panel { title: title.into(), x, y, layers: Vec::new(), weight: 1.0, equal_aspect: false }
+    }
+
+    /// Draws the panel with equal units on both axes (see [`Panel::equal_aspect`]).
+    pub fn equal_aspect(mut self) -> Self {
+        self.equal_aspect = true;
+        self
     }
 
     pub fn layer(mut self, layer: Layer) -> Self {

@@ -237,7 +237,14 @@ pub fn guide_number(claim: &Claim) -> Option<(f64, i32)> {
     let cleaned: String = claim.guide.chars().filter(|c| !matches!(c, '≈' | '~' | ',' | ' ' | '+')).collect();
     let percent = cleaned.ends_with('%');
     let digits = cleaned.trim_end_matches('%');
-    let decimals = digits.split_once('.').map_or(0, |(_, d)| d.len() as i32) + if percent { 2 } else { 0 };
+    let mut decimals = digits.split_once('.').map_or(0, |(_, d)| d.len() as i32) + if percent { 2 } else { 0 };
+    // Scientific notation ("6.6e-9"): the last digit shown is at 10^(exponent − mantissa decimals).
+    if let Some((mantissa, exponent)) = digits.split_once(['e', 'E']) {
+        let exponent = exponent.replace('−', "-").parse::<i32>().ok();
+        if let (Some(e), Ok(_)) = (exponent, mantissa.replace('−', "-").parse::<f64>()) {
+            decimals = mantissa.split_once('.').map_or(0, |(_, d)| d.len() as i32) - e + if percent { 2 } else { 0 };
+        }
+    }
     if let Some(v) = claim.guide_value.as_ref().and_then(as_number) {
         return Some((v, decimals));
     }

@@ -10,7 +10,10 @@ use crate::params::ResolvedParams;
 use crate::spec::MethodSpec;
 
 pub mod common;
+pub mod finite_differences;
+pub mod gradient;
 pub mod iqr;
+pub mod jacobian;
 pub mod mad;
 pub mod square_root_law;
 pub mod z_score;
@@ -24,7 +27,15 @@ pub struct Method {
 }
 
 /// Every method, in site order.
-pub static METHODS: &[&Method] = &[&square_root_law::METHOD, &z_score::METHOD, &iqr::METHOD, &mad::METHOD];
+pub static METHODS: &[&Method] = &[
+    &square_root_law::METHOD,
+    &z_score::METHOD,
+    &iqr::METHOD,
+    &mad::METHOD,
+    &finite_differences::METHOD,
+    &gradient::METHOD,
+    &jacobian::METHOD,
+];
 
 /// The method with this id.
 pub fn method(id: &str) -> Option<&'static Method> {
