@@ -10,8 +10,11 @@ use crate::params::ResolvedParams;
 use crate::spec::MethodSpec;
 
 pub mod common;
+pub mod derivative;
 pub mod iqr;
 pub mod mad;
+pub mod promql;
+pub mod rates_common;
 pub mod square_root_law;
 pub mod z_score;
 
@@ -24,7 +27,7 @@ pub struct Method {
 }
 
 /// Every method, in site order.
-pub static METHODS: &[&Method] = &[&square_root_law::METHOD, &z_score::METHOD, &iqr::METHOD, &mad::METHOD];
+pub static METHODS: &[&Method] = &[&square_root_law::METHOD, &z_score::METHOD, &iqr::METHOD, &mad::METHOD, &derivative::METHOD];
 
 /// The method with this id.
 pub fn method(id: &str) -> Option<&'static Method> {
