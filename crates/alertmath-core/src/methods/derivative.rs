@@ -191,7 +191,8 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         let r = linear_regression(&present.ms[start_last..=k], &present.v[start_last..=k], present.ms[k]);
         (r.slope * horizon + r.intercept, r.intercept)
     });
-    let idelta = last.filter(|&k| k > start_last && present.t[k] > present.t[k - 1]).map(|k| present.v[k] - present.v[k - 1]);
+    let idelta =
+        last.filter(|&k| k > start_last && present.t[k] > present.t[k - 1]).map(|k| present.v[k] - present.v[k - 1]);
     let y_last = last.map_or(f64::NAN, |k| present.v[k]);
     let v_last = last.map_or(f64::NAN, |k| vel[k]);
     let v_prev = last.and_then(|k| k.checked_sub(1)).map_or(f64::NAN, |k| vel[k]);
@@ -226,7 +227,11 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         "n",
         "Samples",
         "n (present samples)",
-        if rows > m { format!("{} rows, {} missing", count(rows), count(rows - m)) } else { format!("{} rows", count(rows)) },
+        if rows > m {
+            format!("{} rows, {} missing", count(rows), count(rows - m))
+        } else {
+            format!("{} rows", count(rows))
+        },
         m as f64,
     );
     if let Some(k) = last.filter(|&k| k >= 1) {
@@ -245,7 +250,11 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
                 ),
                 d.diff_v[k] * u,
             )
-            .shown(if dt > 0.0 { format!("{} {}", num(d.diff_v[k] * u), per) } else { "undefined: Δt = 0".to_string() });
+            .shown(if dt > 0.0 {
+                format!("{} {}", num(d.diff_v[k] * u), per)
+            } else {
+                "undefined: Δt = 0".to_string()
+            });
     }
     if let Some(k) = last.filter(|&k| k >= 2) {
         let dtau = (present.t[k] - present.t[k - 2]) / 2.0;
@@ -264,7 +273,11 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
                 ),
                 d.diff_a[k] * u * u,
             )
-            .shown(if d.diff_a[k].is_nan() { "undefined".to_string() } else { format!("{} {}", num(d.diff_a[k] * u * u), per2) });
+            .shown(if d.diff_a[k].is_nan() {
+                "undefined".to_string()
+            } else {
+                format!("{} {}", num(d.diff_a[k] * u * u), per2)
+            });
     }
     match reg {
         Some((r, s, e)) => {
@@ -351,18 +364,27 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         if static_alert { "yes: the static alert fires" } else { "no: the static alert stays silent" },
     );
     if !time_to_level.is_nan() {
-        steps.num(
-            "time_to_level",
-            "Time until the level at the current velocity",
-            "(level − y_last) / velocity",
-            format!("({} − {}) / {} /s", num(level), paren(y_last), num(v_last_s)),
-            time_to_level,
-        )
-        .shown(duration(time_to_level));
+        steps
+            .num(
+                "time_to_level",
+                "Time until the level at the current velocity",
+                "(level − y_last) / velocity",
+                format!("({} − {}) / {} /s", num(level), paren(y_last), num(v_last_s)),
+                time_to_level,
+            )
+            .shown(duration(time_to_level));
     }
     let rule_text = match rule {
         "acceleration" => format!("|acceleration| {} {} {}", cmp.symbol(), num(max_a), per2),
-        "either" => format!("|velocity| {} {} {} or |acceleration| {} {} {}", cmp.symbol(), num(max_v), per, cmp.symbol(), num(max_a), per2),
+        "either" => format!(
+            "|velocity| {} {} {} or |acceleration| {} {} {}",
+            cmp.symbol(),
+            num(max_v),
+            per,
+            cmp.symbol(),
+            num(max_a),
+            per2
+        ),
         _ => format!("|velocity| {} {} {}", cmp.symbol(), num(max_v), per),
     };
     steps
@@ -443,13 +465,38 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     let undefined = |why: &str, x: f64| Val::num_or(x, why);
     a.push_value("n", "present samples", Val::Int(m as i64), "");
     a.push_value("gaps", "missing samples", Val::Int((rows - m) as i64), "");
-    a.push_value("velocity_last", format!("velocity at the last sample ({})", est_name), undefined("no velocity there", v_last), per);
+    a.push_value(
+        "velocity_last",
+        format!("velocity at the last sample ({})", est_name),
+        undefined("no velocity there", v_last),
+        per,
+    );
     a.push_value("velocity_prev", "velocity at the sample before", undefined("no velocity there", v_prev), per);
-    a.push_value("acceleration_last", "acceleration at the last sample", undefined("needs two velocities", a_last), per2);
+    a.push_value(
+        "acceleration_last",
+        "acceleration at the last sample",
+        undefined("needs two velocities", a_last),
+        per2,
+    );
     a.push_value("velocity_max", "largest |velocity| (signed)", undefined("no velocity defined", v_max), per);
-    a.push_value("acceleration_max", "largest |acceleration| (signed)", undefined("no acceleration defined", a_max), per2);
-    a.push_value("deriv", "deriv(metric[w]) at the last sample, per second", undefined("fewer than two samples in range", deriv_last), "/s");
-    a.push_value("deriv_in_unit", format!("the same deriv {}", per), undefined("fewer than two samples in range", deriv_last * u), per);
+    a.push_value(
+        "acceleration_max",
+        "largest |acceleration| (signed)",
+        undefined("no acceleration defined", a_max),
+        per2,
+    );
+    a.push_value(
+        "deriv",
+        "deriv(metric[w]) at the last sample, per second",
+        undefined("fewer than two samples in range", deriv_last),
+        "/s",
+    );
+    a.push_value(
+        "deriv_in_unit",
+        format!("the same deriv {}", per),
+        undefined("fewer than two samples in range", deriv_last * u),
+        per,
+    );
     a.push_value(
         "idelta",
         "idelta(metric[w]): last sample − the one before",
@@ -459,7 +506,9 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     a.push_value(
         "predict_linear",
         format!("predict_linear(metric[w], {})", num(horizon)),
-        predict.map_or(Val::Undefined("fewer than two samples in range".to_string()), |(x, _)| Val::num_or(x, "equal timestamps")),
+        predict.map_or(Val::Undefined("fewer than two samples in range".to_string()), |(x, _)| {
+            Val::num_or(x, "equal timestamps")
+        }),
         "",
     );
     a.push_value(
@@ -468,11 +517,20 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         undefined("not moving toward the level", time_to_level),
         "s",
     );
-    a.push_value("static_alert", format!("static alert (value {} {})", cmp.symbol(), num(level)), Val::Bool(static_alert), "");
+    a.push_value(
+        "static_alert",
+        format!("static alert (value {} {})", cmp.symbol(), num(level)),
+        Val::Bool(static_alert),
+        "",
+    );
     a.push_value(
         "fires",
         "the derivative alert fires at the last sample",
-        if v_last.is_nan() && a_last.is_nan() { Val::Undefined("no derivative there".to_string()) } else { Val::Bool(fires_last) },
+        if v_last.is_nan() && a_last.is_nan() {
+            Val::Undefined("no derivative there".to_string())
+        } else {
+            Val::Bool(fires_last)
+        },
         "",
     );
     a.push_value("flagged", "samples where the derivative alert fires", Val::Int(flagged as i64), "");
@@ -556,7 +614,14 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     top.weight = 1.3;
     if let Some((r, s, e)) = reg.filter(|(r, _, _)| r.slope.is_finite()) {
         let at = |k: usize| r.intercept + r.slope * (present.ms[k] - present.ms[s]) / 1e3;
-        top.push(Layer::segment(xs[s], at(s), xs[e], at(e), Role::Model, format!("deriv's line over the last {}", duration(window))));
+        top.push(Layer::segment(
+            xs[s],
+            at(s),
+            xs[e],
+            at(e),
+            Role::Model,
+            format!("deriv's line over the last {}", duration(window)),
+        ));
     }
     let y_min = present.v.iter().copied().fold(f64::INFINITY, f64::min);
     let y_max = present.v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -593,7 +658,8 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     let dv: Vec<f64> = d.diff_v.iter().map(|x| x * u).collect();
     let (px, py) = piecewise(&starts_x, &xs, &dv);
     let deriv_u: Vec<f64> = d.deriv_v.iter().map(|x| x * u).collect();
-    let (diff_role, deriv_role) = if use_deriv { (Role::Alternative, Role::Model) } else { (Role::Model, Role::Alternative) };
+    let (diff_role, deriv_role) =
+        if use_deriv { (Role::Alternative, Role::Model) } else { (Role::Model, Role::Alternative) };
     vel_panel.push(Layer::line(px, py, diff_role, "Δy/Δt over each interval"));
     vel_panel.push(Layer::line(xs.clone(), deriv_u, deriv_role, format!("deriv over {}", duration(window))));
 

@@ -11,11 +11,15 @@ use crate::spec::MethodSpec;
 
 pub mod common;
 pub mod derivative;
+pub mod frozen_signal;
 pub mod iqr;
 pub mod mad;
 pub mod promql;
 pub mod rates_common;
+pub mod ratio_of_rates;
+pub mod seasonal_derivative;
 pub mod square_root_law;
+pub mod velocity_z_score;
 pub mod z_score;
 
 /// A method: its declaration and its computation. `run` receives input already
@@ -27,7 +31,17 @@ pub struct Method {
 }
 
 /// Every method, in site order.
-pub static METHODS: &[&Method] = &[&square_root_law::METHOD, &z_score::METHOD, &iqr::METHOD, &mad::METHOD, &derivative::METHOD];
+pub static METHODS: &[&Method] = &[
+    &square_root_law::METHOD,
+    &z_score::METHOD,
+    &iqr::METHOD,
+    &mad::METHOD,
+    &derivative::METHOD,
+    &seasonal_derivative::METHOD,
+    &velocity_z_score::METHOD,
+    &ratio_of_rates::METHOD,
+    &frozen_signal::METHOD,
+];
 
 /// The method with this id.
 pub fn method(id: &str) -> Option<&'static Method> {

@@ -56,7 +56,12 @@ impl Present {
 
     /// Pairs of neighbouring present samples with the same timestamp (1-based rows).
     pub fn equal_times(&self) -> Vec<(usize, usize)> {
-        self.t.windows(2).zip(self.row.windows(2)).filter(|(t, _)| t[0] == t[1]).map(|(_, r)| (r[0] + 1, r[1] + 1)).collect()
+        self.t
+            .windows(2)
+            .zip(self.row.windows(2))
+            .filter(|(t, _)| t[0] == t[1])
+            .map(|(_, r)| (r[0] + 1, r[1] + 1))
+            .collect()
     }
 }
 
@@ -76,7 +81,13 @@ pub const UNIT_CHOICES: &[Choice] = &[
 
 /// The `unit` parameter with a default.
 pub const fn unit_param(default: &'static str, help: &'static str) -> ParamSpec {
-    ParamSpec { id: "unit", label: "Rate unit", unit: "", help, kind: ParamKind::Choice { default, options: UNIT_CHOICES } }
+    ParamSpec {
+        id: "unit",
+        label: "Rate unit",
+        unit: "",
+        help,
+        kind: ParamKind::Choice { default, options: UNIT_CHOICES },
+    }
 }
 
 impl RateUnit {
@@ -151,7 +162,8 @@ impl TimeAxis {
         };
         let from_first = first.abs() >= 1e6;
         let origin = if from_first { first } else { 0.0 };
-        let label = if from_first { format!("time since the first sample ({})", unit) } else { format!("time ({})", unit) };
+        let label =
+            if from_first { format!("time since the first sample ({})", unit) } else { format!("time ({})", unit) };
         TimeAxis { origin, scale, unit, label }
     }
 
@@ -188,6 +200,18 @@ pub fn duration(seconds: f64) -> String {
     } else {
         format!("{} d", num(seconds / 86_400.0))
     }
+}
+
+/// A time of day for times counted from a midnight: " (day 2, 09:00)"; empty for times
+/// under an hour or that look like Unix timestamps.
+pub fn clock(t: f64) -> String {
+    if !(3600.0..1e8).contains(&t) {
+        return String::new();
+    }
+    let day = (t / 86_400.0).floor();
+    let rem = t - day * 86_400.0;
+    let (h, m) = ((rem / 3600.0).floor(), ((rem % 3600.0) / 60.0).floor());
+    format!(" (day {}, {:02}:{:02})", day as i64 + 1, h as i64, m as i64)
 }
 
 /// A quantity that holds over intervals `[x0[i], x1[i]]` with value `y[i]`, as plot data:
