@@ -158,7 +158,11 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     }
     let frozen_runs = runs.iter().filter(|r| r.frozen).count();
     let flagged = flags.iter().filter(|&&f| f).count();
-    let longest = runs.iter().copied().max_by(|a, b| (a.end - a.start).total_cmp(&(b.end - b.start)));
+    // The longest stretch; the earliest of equally long ones.
+    let longest = runs.iter().copied().fold(None, |best: Option<Run>, r| match best {
+        Some(b) if b.end - b.start >= r.end - r.start => Some(b),
+        _ => Some(r),
+    });
     let frozen_now = flags.last().copied().unwrap_or(false);
     let mut sizes: Vec<f64> = diff.iter().filter(|x| !x.is_nan()).map(|x| x.abs()).collect();
     let typical = median_in_place(&mut sizes);

@@ -564,6 +564,7 @@ fn latency(p: &ResolvedParams, rows: &Rows, n: usize, times: &[f64]) -> Result<A
     );
     a.push_value("flagged", "rows where it fires", Val::Int(flagged as i64), "");
     a.push_value("literal_flagged", "rows where the guide's printed query fires", Val::Int(literal as i64), "");
+    a.push_value("literal_fires", "the guide's printed query ever fires", Val::Bool(literal > 0), "");
     a.note(NoteLevel::Warning, "The guide prints this check as deriv(metric[5m]) > 0 and deriv(metric[5m]) <= 0: the same metric on both sides, which is never true. It needs two metrics, latency on the left and traffic on the right, as computed here.");
 
     let pos = row_map(rows, n);

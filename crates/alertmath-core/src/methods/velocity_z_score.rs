@@ -90,7 +90,7 @@ pub static METHOD: Method = Method {
                 label: "Fewest velocities",
                 unit: "",
                 help: "How many velocities the window must hold before a score counts. PromQL has no minimum (1): a lone velocity has σ = 0, and any change then fires.",
-                kind: integer(2.0, 1.0, 10_000.0),
+                kind: integer(1.0, 1.0, 10_000.0),
             },
             COMPARE,
         ],
@@ -310,6 +310,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     a.push_value("sd_last", "σ of the last window", at(last, &stats.sd, "no velocities in the window"), vunit);
     a.push_value("score_last", "score at the last sample", at(last, &score, "not scored"), "σ");
     a.push_value("flagged", "flagged samples", Val::Int(flagged as i64), "");
+    a.push_value("alert", "any unusual movement", Val::Bool(flagged > 0), "");
 
     if !use_mean {
         a.note(NoteLevel::Info, "The guide's query compares |velocity| with kσ without subtracting the mean velocity: on a steadily growing metric every velocity is large compared with σ. Switch Compare to a z-score to measure from the mean.");
