@@ -89,6 +89,9 @@ pub static METHOD: Method = Method {
 #[derive(Debug, Clone, Copy)]
 struct Run {
     first: usize,
+    /// The first sample whose own test passed (later than `first` for Δy/Δt, whose first
+    /// sample only starts the first interval, and for deriv, whose window reaches back).
+    tested_from: usize,
     last: usize,
     start: f64,
     end: f64,
@@ -147,7 +150,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         }
         let first = if use_deriv { starts[a].min(a) } else { a.saturating_sub(1) };
         let (start, end) = (present.t[first], present.t[k]);
-        runs.push(Run { first, last: k, start, end, frozen: end - start >= min_d });
+        runs.push(Run { first, tested_from: a, last: k, start, end, frozen: end - start >= min_d });
         k += 1;
     }
     let mut flags = vec![false; m];
@@ -368,7 +371,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     vp.push(Layer::line(xs.clone(), sizes_col, Role::Model, ""));
     let y_label = if typical.is_finite() && typical > 0.0 { typical } else { eps * 10.0 };
     for r in runs.iter().filter(|r| r.frozen).take(8) {
-        if tested[r.first.max(1).min(r.last)..=r.last].iter().all(|&x| x == 0.0) {
+        if tested[r.tested_from..=r.last].iter().all(|&x| x == 0.0) {
             vp.push(Layer::text(axis.x((r.start + r.end) / 2.0), y_label, "exactly 0"));
         }
     }

@@ -421,26 +421,67 @@ fn cost(p: &ResolvedParams, rows: &Rows, n: usize, times: &[f64]) -> Result<Anal
     );
     a.tables.push(table);
 
-    let axis = TimeAxis::fit(&rows.t);
-    let xs: Vec<f64> = rows.t.iter().map(|&t| axis.x(t)).collect();
-    let x_axis = || axis.axis(&rows.t);
+    // Time folded by the season, so that this season's samples lie over last season's.
+    let t0 = rows.t.first().copied().unwrap_or(0.0);
+    let cycle: Vec<f64> = rows.t.iter().map(|&t| ((t - t0) / season).floor().max(0.0)).collect();
+    let latest = cycle.last().copied().unwrap_or(0.0);
+    let folded = latest >= 1.0;
+    let tf: Vec<f64> =
+        if folded { rows.t.iter().zip(&cycle).map(|(&t, &c)| t - t0 - c * season).collect() } else { rows.t.clone() };
+    let mut axis = TimeAxis::fit(&tf);
+    if folded {
+        axis.label = format!("time into each {} season ({})", duration(season), axis.unit);
+    }
+    let xs: Vec<f64> = tf.iter().map(|&t| axis.x(t)).collect();
+    let x_axis = || axis.axis(&tf);
+    // A line through rows, broken where one season ends and the next begins.
+    let broken = |ys: &[f64]| -> (Vec<f64>, Vec<f64>) {
+        let mut bx = Vec::with_capacity(m + 8);
+        let mut by = Vec::with_capacity(m + 8);
+        for k in 0..m {
+            if k > 0 && cycle[k] != cycle[k - 1] {
+                bx.push(f64::NAN);
+                by.push(f64::NAN);
+            }
+            bx.push(xs[k]);
+            by.push(ys[k]);
+        }
+        (bx, by)
+    };
     let mut top = Panel::new("", x_axis(), Axis::linear("resource per unit of workload"));
     top.weight = 1.4;
-    top.push(Layer::line(xs.clone(), limit.clone(), Role::Threshold, format!("{}× last season", num(factor))));
-    top.push(Layer::line(xs.clone(), base.clone(), Role::Alternative, "last season's ratio"));
+    let (lx, ly) = broken(&limit);
+    top.push(Layer::line(lx, ly, Role::Threshold, format!("{}× last season", num(factor))));
+    let (bx, by) = broken(&base);
+    top.push(Layer::line(bx, by, Role::Alternative, "last season's ratio"));
     let x0: Vec<f64> = (0..m).map(|k| if k == 0 { xs[0] } else { xs[k - 1] }).collect();
-    let (mx, my) = piecewise(&x0, &xs, &marginal);
+    let same_season: Vec<f64> =
+        (0..m).map(|k| if k > 0 && cycle[k] == cycle[k - 1] { marginal[k] } else { f64::NAN }).collect();
+    let (mx, my) = piecewise(&x0, &xs, &same_season);
+    let scale = ratios.iter().chain(base.iter()).filter(|y| y.is_finite()).fold(0.0f64, |a, y| a.max(y.abs()));
     if moved > 0 {
-        top.push(Layer::line(mx, my, Role::Model, "ΔCPU/ΔRPS where traffic moves").no_fit());
-    } else if let (Some(&x), Some(y)) = (xs.first(), ratios.iter().copied().find(|y| y.is_finite())) {
-        top.push(Layer::text(x, y, "ΔCPU/ΔRPS undefined: the workload never moves (0/0)"));
+        // The marginal cost shares the axis when it is on the ratios' scale; a quotient
+        // over a tiny change of traffic can be huge, and is then left to run off the panel.
+        let tame = same_season.iter().filter(|y| y.is_finite()).all(|y| y.abs() <= 5.0 * scale.max(f64::MIN_POSITIVE));
+        let layer = Layer::line(mx, my, Role::Model, "ΔCPU/ΔRPS where traffic moves");
+        top.push(if tame { layer } else { layer.no_fit() });
+    } else if let Some(&x) = xs.first() {
+        top.push(Layer::text(x, scale / 2.0, "ΔCPU/ΔRPS undefined: the workload never moves (0/0)"));
     }
-    // Rows with a finite ratio are the points; an infinite one (zero workload) is marked
-    // with a label at the top of the panel instead.
+    // Rows with a finite ratio are the points (this season's and earlier seasons' in two
+    // layers); an infinite one (zero workload) is marked with a line and a label instead.
     let drawn: Vec<usize> = (0..m).filter(|&k| ratios[k].is_finite()).collect();
-    let px: Vec<f64> = drawn.iter().map(|&k| xs[k]).collect();
     let ratio_col: Column = drawn.iter().map(|&k| ratios[k]).collect::<Vec<_>>().into();
-    top.push(Layer::points(px, ratio_col.clone(), Role::Data, "resource / workload"));
+    let (ex, ey): (Vec<f64>, Vec<f64>) =
+        drawn.iter().filter(|&&k| cycle[k] < latest).map(|&k| (xs[k], ratios[k])).unzip();
+    let (nx, ny): (Vec<f64>, Vec<f64>) =
+        drawn.iter().filter(|&&k| cycle[k] >= latest).map(|&k| (xs[k], ratios[k])).unzip();
+    if !ex.is_empty() {
+        top.push(Layer::points(ex, ey, Role::Alternative, "earlier seasons"));
+    }
+    if !nx.is_empty() {
+        top.push(Layer::points(nx, ny, Role::Data, if folded { "this season" } else { "resource / workload" }));
+    }
     let (fx, fy): (Vec<f64>, Vec<f64>) = drawn.iter().filter(|&&k| flags[k]).map(|&k| (xs[k], ratios[k])).unzip();
     top.push(Layer::points(fx, fy, Role::Flagged, "broke away"));
     let top_y = ratios.iter().chain(base.iter()).copied().filter(|y| y.is_finite()).fold(f64::NEG_INFINITY, f64::max);
@@ -452,10 +493,12 @@ fn cost(p: &ResolvedParams, rows: &Rows, n: usize, times: &[f64]) -> Result<Anal
     }
     let mut rp = Panel::new("", x_axis(), Axis::linear("resource"));
     rp.weight = 0.7;
-    rp.push(Layer::line(xs.clone(), rows.r.clone(), Role::Model, ""));
+    let (rx, ry) = broken(&rows.r);
+    rp.push(Layer::line(rx, ry, Role::Model, ""));
     let mut wp = Panel::new("", x_axis(), Axis::linear("workload"));
     wp.weight = 0.7;
-    wp.push(Layer::line(xs.clone(), rows.w.clone(), Role::Alternative, ""));
+    let (wx, wy) = broken(&rows.w);
+    wp.push(Layer::line(wx, wy, Role::Alternative, ""));
     a.plot = Plot { panels: vec![top, rp, wp] };
     a.points = Some(Points {
         x: drawn.iter().map(|&k| rows.t[k]).collect::<Vec<_>>().into(),
