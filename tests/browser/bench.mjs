@@ -17,16 +17,20 @@ const index = JSON.parse(fs.readFileSync(path.join(WWW, 'lessons/index.json'), '
 const server = await serve();
 const browser = await launch();
 
-/** In the page: n pseudo-random values around 100 with one spike, as text. */
-function dataText(n) {
+/** In the page: n pseudo-random values around 100 with one spike, as text; with several
+ * columns, n rows of that many such values, one row per line. */
+function dataText(n, columns = 1) {
   let x = 12345;
   const values = [];
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < n * columns; i++) {
     x = (x * 48271) % 2147483647;
     values.push((100 + (x % 2000) / 100).toFixed(2));
   }
-  values[Math.floor(n * 0.77)] = '400';
-  return values.join(', ');
+  values[Math.floor(n * columns * 0.77)] = '400';
+  if (columns === 1) return values.join(', ');
+  const rows = [];
+  for (let i = 0; i < n; i++) rows.push(values.slice(i * columns, (i + 1) * columns).join(', '));
+  return rows.join('\n');
 }
 
 /** Runs `samples` parameter edits in the page and returns their timings. */
@@ -83,8 +87,10 @@ for (const entry of index.lessons) {
     await page.close();
     continue;
   }
+  // A field of several columns (resource, workload) gets rows of that many numbers.
+  const columns = await page.evaluate((id) => window.alertmath.engine.methods().find((m) => m.id === id).fields[0].columns.length, lesson.method);
   for (const n of [10_000, 100_000]) {
-    const text = dataText(n);
+    const text = dataText(n, columns);
     const edit = await page.evaluate(async (text) => {
       const perf = window.alertmath.perf;
       const area = document.querySelector('#fields textarea');

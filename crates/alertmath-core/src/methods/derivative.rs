@@ -9,7 +9,9 @@
 
 use super::common::{n_points, series_field, Compare, Series, COMPARE, STEP};
 use super::promql::{deriv_series, linear_regression, range_starts, RangeEdge, RANGE_EDGE_CHOICES};
-use super::rates_common::{duration, piecewise, unit_param, Present, RateUnit, TimeAxis};
+use super::rates_common::{
+    difference_quotients, duration, piecewise, solid_if_long, unit_param, Present, RateUnit, TimeAxis,
+};
 use super::Method;
 use crate::analysis::{Analysis, Level, NoteLevel, Points, Steps, Table, Val, Verdict};
 use crate::error::InputError;
@@ -120,13 +122,7 @@ struct Derivatives {
 
 fn derivatives(p: &Present, w_ms: f64, edge: RangeEdge) -> Derivatives {
     let m = p.len();
-    let mut diff_v = vec![f64::NAN; m];
-    for k in 1..m {
-        let dt = p.t[k] - p.t[k - 1];
-        if dt > 0.0 {
-            diff_v[k] = (p.v[k] - p.v[k - 1]) / dt;
-        }
-    }
+    let diff_v = difference_quotients(&p.t, &p.v);
     let mut diff_a = vec![f64::NAN; m];
     for k in 2..m {
         let dtau = (p.t[k] - p.t[k - 2]) / 2.0;
@@ -609,6 +605,8 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     // Plot: the series, its velocity, its acceleration, on one time axis.
     let axis = TimeAxis::fit(&present.t);
     let xs: Vec<f64> = present.t.iter().map(|&t| axis.x(t)).collect();
+    // One shared x column for every layer drawn against time.
+    let xc: Column = xs.clone().into();
     let x_axis = || axis.axis(&present.t);
     let mut top = Panel::new("", x_axis(), Axis::linear("value"));
     top.weight = 1.3;
@@ -631,9 +629,8 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     if level >= y_min - 2.0 * span && level <= y_max + 2.0 * span {
         top.push(Layer::hline(level, Role::Threshold, format!("static alert level {}", num(level))));
     }
-    let x_col: Column = xs.clone().into();
     let y_col: Column = present.v.clone().into();
-    top.push(Layer::points(x_col.clone(), y_col.clone(), Role::Data, "samples"));
+    top.push(Layer::points(xc.clone(), y_col.clone(), Role::Data, "samples"));
     let (fx, fy): (Vec<f64>, Vec<f64>) = (0..m).filter(|&k| flags[k]).map(|k| (xs[k], present.v[k])).unzip();
     top.push(Layer::points(fx, fy, Role::Flagged, "derivative alert fires"));
 
@@ -658,10 +655,13 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     let dv: Vec<f64> = d.diff_v.iter().map(|x| x * u).collect();
     let (px, py) = piecewise(&starts_x, &xs, &dv);
     let deriv_u: Vec<f64> = d.deriv_v.iter().map(|x| x * u).collect();
-    let (diff_role, deriv_role) =
-        if use_deriv { (Role::Alternative, Role::Model) } else { (Role::Model, Role::Alternative) };
+    let (diff_role, deriv_role) = if use_deriv {
+        (solid_if_long(Role::Alternative, m), Role::Model)
+    } else {
+        (Role::Model, solid_if_long(Role::Alternative, m))
+    };
     vel_panel.push(Layer::line(px, py, diff_role, "Δy/Δt over each interval"));
-    vel_panel.push(Layer::line(xs.clone(), deriv_u, deriv_role, format!("deriv over {}", duration(window))));
+    vel_panel.push(Layer::line(xc.clone(), deriv_u, deriv_role, format!("deriv over {}", duration(window))));
 
     let mut acc_panel = Panel::new("", x_axis(), Axis::linear(ulabel("acceleration", per2)));
     acc_panel.weight = 0.8;
@@ -680,7 +680,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         acc_panel.push(lim(-max_a, String::new()));
     }
     if use_deriv {
-        acc_panel.push(Layer::line(xs.clone(), acc.clone(), Role::Model, "change of deriv"));
+        acc_panel.push(Layer::line(xc.clone(), acc.clone(), Role::Model, "change of deriv"));
     } else {
         // The second difference belongs to the interval between the two midpoints.
         let mid: Vec<f64> = (0..m).map(|k| if k == 0 { xs[0] } else { (xs[k - 1] + xs[k]) / 2.0 }).collect();

@@ -10,7 +10,7 @@
 
 use super::common::{series_field, Series, STEP};
 use super::promql::{deriv_series, range_starts, RangeEdge, RANGE_EDGE_CHOICES};
-use super::rates_common::{clock, duration, Present, TimeAxis};
+use super::rates_common::{clock, difference_quotients, duration, Present, TimeAxis};
 use super::Method;
 use crate::analysis::{Analysis, Level, NoteLevel, Points, Steps, Table, Val, Verdict};
 use crate::error::InputError;
@@ -123,13 +123,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
 
     // The derivative tested at each present sample (per second) and, for deriv, where the
     // window of each sample starts.
-    let mut diff = vec![f64::NAN; m];
-    for k in 1..m {
-        let dt = present.t[k] - present.t[k - 1];
-        if dt > 0.0 {
-            diff[k] = (present.v[k] - present.v[k - 1]) / dt;
-        }
-    }
+    let diff = difference_quotients(&present.t, &present.v);
     let starts = range_starts(&present.ms, (window * 1000.0).round().max(1.0), edge);
     let deriv = if use_deriv { deriv_series(&present.ms, &present.v, &starts).0 } else { Vec::new() };
     let tested: &[f64] = if use_deriv { &deriv } else { &diff };
@@ -341,6 +335,8 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
 
     let axis = TimeAxis::fit(&present.t);
     let xs: Vec<f64> = present.t.iter().map(|&t| axis.x(t)).collect();
+    // One shared x column for every layer drawn against time.
+    let xc: Column = xs.clone().into();
     let x_axis = || axis.axis(&present.t);
     let mut top = Panel::new("", x_axis(), Axis::linear("value"));
     top.weight = 1.3;
@@ -361,18 +357,29 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         top.push(Layer::band(bx, blo, bhi, "frozen stretch").no_fit());
     }
     let y_col: Column = present.v.clone().into();
-    top.push(Layer::points(xs.clone(), y_col.clone(), Role::Data, "samples"));
+    top.push(Layer::points(xc.clone(), y_col.clone(), Role::Data, "samples"));
     let (fx, fy): (Vec<f64>, Vec<f64>) = (0..m).filter(|&k| flags[k]).map(|k| (xs[k], present.v[k])).unzip();
     top.push(Layer::points(fx, fy, Role::Flagged, "frozen"));
 
+    // A log axis cannot show 0: exact zeros are drawn at a floor a decade below the
+    // smallest other value (and below ε), so the line stays whole and the flat stretch
+    // reads as a trough, labelled.
+    let smallest = tested.iter().map(|x| x.abs()).filter(|&x| x > 0.0 && x.is_finite()).fold(eps, f64::min);
+    let floor = smallest / 10.0;
+    let sizes_col: Vec<f64> = tested.iter().map(|x| if *x == 0.0 { floor } else { x.abs() }).collect();
+    let zeros = tested.contains(&0.0);
     let mut vp = Panel::new("", x_axis(), Axis::log(format!("{} (/s, log)", est)));
-    let sizes_col: Vec<f64> = tested.iter().map(|x| x.abs()).collect();
     vp.push(Layer::hline(eps, Role::Threshold, format!("ε = {} /s", num(eps))));
-    vp.push(Layer::line(xs.clone(), sizes_col, Role::Model, ""));
+    vp.push(Layer::line(
+        xc.clone(),
+        sizes_col,
+        Role::Model,
+        if zeros { format!("0 drawn at {}", num(floor)) } else { String::new() },
+    ));
     let y_label = if typical.is_finite() && typical > 0.0 { typical } else { eps * 10.0 };
     for r in runs.iter().filter(|r| r.frozen).take(8) {
         if tested[r.tested_from..=r.last].iter().all(|&x| x == 0.0) {
-            vp.push(Layer::text(axis.x((r.start + r.end) / 2.0), y_label, "exactly 0"));
+            vp.push(Layer::text(axis.x((r.start + r.end) / 2.0), y_label.max(floor), "exactly 0"));
         }
     }
     a.plot = Plot { panels: vec![top, vp] };

@@ -187,6 +187,22 @@ pub fn instant_at(ms: &[f64], at_ms: f64, lookback_ms: f64) -> Option<usize> {
     (ms[i] > at_ms - lookback_ms).then_some(i)
 }
 
+/// [`instant_at`] for every sample at once: the sample an instant selector returns at
+/// `ms[k] − offset_ms` for each `k`. The looked-up times increase with `k`, so one pointer
+/// walks the series once: O(n) instead of a binary search per sample.
+pub fn instant_at_offsets(ms: &[f64], offset_ms: f64, lookback_ms: f64) -> Vec<Option<usize>> {
+    let mut out = Vec::with_capacity(ms.len());
+    let mut count = 0usize; // samples at or before the current target
+    for &t in ms {
+        let at = t - offset_ms;
+        while count < ms.len() && ms[count] <= at {
+            count += 1;
+        }
+        out.push(count.checked_sub(1).filter(|&i| ms[i] > at - lookback_ms));
+    }
+    out
+}
+
 /// Sliding first and second co-moments of (x, y) over a window that gains samples at the
 /// end and loses them at the start (Welford's updates): the fallback for per-point slopes
 /// when recomputing each window would cost too much. Agrees with the exact sums to about
@@ -338,6 +354,17 @@ mod tests {
         assert_eq!(instant_at(&ms, 60_000.0, 300_000.0), Some(1));
         assert_eq!(instant_at(&ms, -1.0, 300_000.0), None);
         assert_eq!(instant_at(&ms, 500_000.0, 300_000.0), None);
+    }
+
+    #[test]
+    fn offsets_in_one_pass_match_single_lookups() {
+        let ms: Vec<f64> = (0..500).map(|i| (i * 60_000 + (i * 7919) % 50_000) as f64).collect();
+        for (off, lb) in [(0.0, 1.0), (120_000.0, 300_000.0), (3_600_000.0, 90_000.0), (1e9, 300_000.0)] {
+            let all = instant_at_offsets(&ms, off, lb);
+            for (k, got) in all.iter().enumerate() {
+                assert_eq!(*got, instant_at(&ms, ms[k] - off, lb), "offset {off}, k {k}");
+            }
+        }
     }
 
     #[test]

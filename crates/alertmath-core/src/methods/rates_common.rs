@@ -7,7 +7,7 @@ use super::common::Series;
 use super::promql::{check_times, to_ms};
 use crate::error::InputError;
 use crate::fmt::num;
-use crate::plot::Axis;
+use crate::plot::{Axis, Role};
 use crate::spec::{Choice, ParamKind, ParamSpec};
 use crate::stats::{mean, sum_sq_dev, Ddof};
 
@@ -243,6 +243,36 @@ pub fn piecewise(x0: &[f64], x1: &[f64], y: &[f64]) -> (Vec<f64>, Vec<f64>) {
     (xs, ys)
 }
 
+/// Δv/Δt over the interval ending at each sample: NaN for the first sample and where
+/// Δt is not positive.
+pub fn difference_quotients(t: &[f64], v: &[f64]) -> Vec<f64> {
+    let mut out = Vec::with_capacity(v.len());
+    if !v.is_empty() {
+        out.push(f64::NAN);
+    }
+    out.extend(t.windows(2).zip(v.windows(2)).map(|(t, v)| {
+        let dt = t[1] - t[0];
+        if dt > 0.0 {
+            (v[1] - v[0]) / dt
+        } else {
+            f64::NAN
+        }
+    }));
+    out
+}
+
+/// The role for a secondary line through `n` points: its own dashed role for short series,
+/// and the solid centre-line role for long ones. A dashed line through thousands of noisy
+/// points turns into tens of thousands of dash strokes (seconds to draw), and at that
+/// density the dashes would not be visible anyway.
+pub fn solid_if_long(role: Role, n: usize) -> Role {
+    if n > 1500 && matches!(role, Role::Alternative | Role::Threshold) {
+        Role::Center
+    } else {
+        role
+    }
+}
+
 /// Mean and standard deviation of `v` over trailing time windows: for each `i`, the values
 /// `j` with `t[j]` in `(t[i] − w, t[i]]` (or `(t[i] − w, t[i])` when `include_current` is
 /// off), skipping NaN. Exact two-pass per window when the work is small enough, sliding
@@ -263,7 +293,7 @@ pub fn rolling(t: &[f64], v: &[f64], w: f64, include_current: bool, ddof: Ddof) 
     let mut bounds = Vec::with_capacity(n);
     for i in 0..n {
         let start = t[i] - w;
-        while lo < i && !(t[lo] > start) {
+        while lo < i && t[lo] <= start {
             lo += 1;
         }
         // Samples after i with the same time are not part of the past.
@@ -373,7 +403,7 @@ mod tests {
         let v = [0.0, 8.0, 8.0, 2.0, 3.0];
         // Prometheus's functions.test: stddev_over_time of 0 8 8 2 3 is 3.249615…
         let r = rolling(&t, &v, 60.0, true, Ddof::Population);
-        assert!((r.sd[4] - 3.2496153618543843).abs() < 1e-14, "{}", r.sd[4]);
+        assert!((r.sd[4] - 3.249_615_361_854_384).abs() < 1e-14, "{}", r.sd[4]);
         assert_eq!(r.count[4], 5);
         let r = rolling(&t, &v, 25.0, false, Ddof::Population);
         assert_eq!(r.count[4], 2); // 20 and 30: (15, 40)

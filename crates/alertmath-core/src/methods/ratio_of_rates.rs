@@ -9,8 +9,10 @@
 //! Prometheus does.
 
 use super::common::{n_points, Compare, COMPARE, STEP};
-use super::promql::{check_times, deriv_series, instant_at, range_starts, to_ms, RangeEdge, RANGE_EDGE_CHOICES};
-use super::rates_common::{clock, duration, piecewise, TimeAxis};
+use super::promql::{
+    check_times, deriv_series, instant_at_offsets, range_starts, to_ms, RangeEdge, RANGE_EDGE_CHOICES,
+};
+use super::rates_common::{clock, duration, piecewise, solid_if_long, TimeAxis};
 use super::Method;
 use crate::analysis::{Analysis, Level, NoteLevel, Points, Steps, Table, Val, Verdict};
 use crate::error::InputError;
@@ -168,7 +170,7 @@ fn cost(p: &ResolvedParams, rows: &Rows, n: usize, times: &[f64]) -> Result<Anal
     let season_ms = (season * 1000.0).round();
     let m = rows.t.len();
     let ratios: Vec<f64> = (0..m).map(|k| ratio(rows.r[k], rows.w[k])).collect();
-    let back: Vec<Option<usize>> = (0..m).map(|k| instant_at(&rows.ms, rows.ms[k] - season_ms, lb_ms)).collect();
+    let back: Vec<Option<usize>> = instant_at_offsets(&rows.ms, season_ms, lb_ms);
     let base: Vec<f64> = back.iter().map(|b| b.map_or(f64::NAN, |j| ratios[j])).collect();
     let limit: Vec<f64> = base.iter().map(|b| factor * b).collect();
     let flags: Vec<bool> = (0..m).map(|k| cmp.passes(ratios[k], limit[k])).collect();
@@ -451,9 +453,9 @@ fn cost(p: &ResolvedParams, rows: &Rows, n: usize, times: &[f64]) -> Result<Anal
     let mut top = Panel::new("", x_axis(), Axis::linear("resource per unit of workload"));
     top.weight = 1.4;
     let (lx, ly) = broken(&limit);
-    top.push(Layer::line(lx, ly, Role::Threshold, format!("{}× last season", num(factor))));
+    top.push(Layer::line(lx, ly, solid_if_long(Role::Threshold, m), format!("{}× last season", num(factor))));
     let (bx, by) = broken(&base);
-    top.push(Layer::line(bx, by, Role::Alternative, "last season's ratio"));
+    top.push(Layer::line(bx, by, solid_if_long(Role::Alternative, m), "last season's ratio"));
     let x0: Vec<f64> = (0..m).map(|k| if k == 0 { xs[0] } else { xs[k - 1] }).collect();
     let same_season: Vec<f64> =
         (0..m).map(|k| if k > 0 && cycle[k] == cycle[k - 1] { marginal[k] } else { f64::NAN }).collect();
@@ -463,8 +465,21 @@ fn cost(p: &ResolvedParams, rows: &Rows, n: usize, times: &[f64]) -> Result<Anal
         // The marginal cost shares the axis when it is on the ratios' scale; a quotient
         // over a tiny change of traffic can be huge, and is then left to run off the panel.
         let tame = same_season.iter().filter(|y| y.is_finite()).all(|y| y.abs() <= 5.0 * scale.max(f64::MIN_POSITIVE));
-        let layer = Layer::line(mx, my, Role::Model, "ΔCPU/ΔRPS where traffic moves");
-        top.push(if tame { layer } else { layer.no_fit() });
+        if tame {
+            top.push(Layer::line(mx, my, Role::Model, "ΔCPU/ΔRPS where traffic moves"));
+        } else {
+            // Held at the edges of the ratios' range: one line the chart can thin out,
+            // rather than thousands of pieces leaving and re-entering the panel.
+            let (lo, hi) = ratios
+                .iter()
+                .chain(base.iter())
+                .chain(limit.iter())
+                .filter(|y| y.is_finite())
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &y| (a.min(y), b.max(y)));
+            let my: Vec<f64> =
+                if lo <= hi { my.iter().map(|&y| if y.is_nan() { y } else { y.clamp(lo, hi) }).collect() } else { my };
+            top.push(Layer::line(mx, my, Role::Model, "ΔCPU/ΔRPS where traffic moves (clipped to the panel)"));
+        }
     } else if let Some(&x) = xs.first() {
         top.push(Layer::text(x, scale / 2.0, "ΔCPU/ΔRPS undefined: the workload never moves (0/0)"));
     }
@@ -498,7 +513,7 @@ fn cost(p: &ResolvedParams, rows: &Rows, n: usize, times: &[f64]) -> Result<Anal
     let mut wp = Panel::new("", x_axis(), Axis::linear("workload"));
     wp.weight = 0.7;
     let (wx, wy) = broken(&rows.w);
-    wp.push(Layer::line(wx, wy, Role::Alternative, ""));
+    wp.push(Layer::line(wx, wy, solid_if_long(Role::Alternative, m), ""));
     a.plot = Plot { panels: vec![top, rp, wp] };
     a.points = Some(Points {
         x: drawn.iter().map(|&k| rows.t[k]).collect::<Vec<_>>().into(),
@@ -521,8 +536,10 @@ fn latency(p: &ResolvedParams, rows: &Rows, n: usize, times: &[f64]) -> Result<A
     let (dq, _) = deriv_series(&rows.ms, &rows.w, &starts);
     let flags: Vec<bool> = (0..m).map(|k| dl[k] > 0.0 && dq[k] <= tol).collect();
     let flagged = flags.iter().filter(|&&f| f).count();
-    // The query as the guide prints it tests one metric against both conditions.
-    let literal = (0..m).filter(|&k| dl[k] > 0.0 && dl[k] <= 0.0).count();
+    // The query as the guide prints it: both sides test the same metric's deriv.
+    let latency_rises = |d: f64| d > 0.0;
+    let traffic_flat_or_falling = |d: f64| d <= 0.0;
+    let literal = dl.iter().filter(|&&d| latency_rises(d) && traffic_flat_or_falling(d)).count();
     let defined = (0..m).filter(|&k| !dl[k].is_nan() && !dq[k].is_nan()).count();
     let last = m.checked_sub(1);
 
@@ -642,24 +659,26 @@ fn latency(p: &ResolvedParams, rows: &Rows, n: usize, times: &[f64]) -> Result<A
 
     let axis = TimeAxis::fit(&rows.t);
     let xs: Vec<f64> = rows.t.iter().map(|&t| axis.x(t)).collect();
+    // One shared x column for every layer drawn against time.
+    let xc: Column = xs.clone().into();
     let x_axis = || axis.axis(&rows.t);
     let mut top = Panel::new("", x_axis(), Axis::linear("latency"));
     top.weight = 1.2;
     let y_col: Column = rows.r.clone().into();
-    top.push(Layer::points(xs.clone(), y_col.clone(), Role::Data, "latency"));
+    top.push(Layer::points(xc.clone(), y_col.clone(), Role::Data, "latency"));
     let (fx, fy): (Vec<f64>, Vec<f64>) = (0..m).filter(|&k| flags[k]).map(|k| (xs[k], rows.r[k])).unzip();
     top.push(Layer::points(fx, fy, Role::Flagged, "rising without traffic"));
     let mut tp = Panel::new("", x_axis(), Axis::linear("traffic"));
     tp.weight = 0.8;
-    tp.push(Layer::line(xs.clone(), rows.w.clone(), Role::Alternative, ""));
+    tp.push(Layer::line(xc.clone(), rows.w.clone(), solid_if_long(Role::Alternative, m), ""));
     let mut dlp = Panel::new("", x_axis(), Axis::linear("deriv latency (/s)"));
     dlp.weight = 0.8;
     dlp.push(Layer::hline(0.0, Role::Threshold, ""));
-    dlp.push(Layer::line(xs.clone(), dl.clone(), Role::Model, ""));
+    dlp.push(Layer::line(xc.clone(), dl.clone(), Role::Model, ""));
     let mut dqp = Panel::new("", x_axis(), Axis::linear("deriv traffic (/s)"));
     dqp.weight = 0.8;
     dqp.push(Layer::hline(tol, Role::Threshold, ""));
-    dqp.push(Layer::line(xs, dq, Role::Model, ""));
+    dqp.push(Layer::line(xc.clone(), dq, Role::Model, ""));
     a.plot = Plot { panels: vec![top, tp, dlp, dqp] };
     a.points = Some(Points {
         x: rows.t.clone().into(),

@@ -9,8 +9,8 @@
 //! latest sample at or before that time, within the lookback delta.
 
 use super::common::{n_points, series_field, Compare, Series, COMPARE, STEP};
-use super::promql::instant_at;
-use super::rates_common::{clock, duration, Present, TimeAxis};
+use super::promql::instant_at_offsets;
+use super::rates_common::{clock, duration, solid_if_long, Present, TimeAxis};
 use super::Method;
 use crate::analysis::{Analysis, Level, NoteLevel, Points, Steps, Table, Val, Verdict};
 use crate::error::InputError;
@@ -98,16 +98,18 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     let rows = series.len();
     let (lag_ms, season_ms, lb_ms) = ((lag * 1000.0).round(), (season * 1000.0).round(), (lookback * 1000.0).round());
 
+    let before = instant_at_offsets(&present.ms, lag_ms, lb_ms);
+    let back = instant_at_offsets(&present.ms, season_ms, lb_ms);
+    let back_before = instant_at_offsets(&present.ms, season_ms + lag_ms, lb_ms);
     let mut look = Vec::with_capacity(m);
     let mut acc_now = vec![f64::NAN; m];
     let mut acc_hist = vec![f64::NAN; m];
     let mut excess = vec![f64::NAN; m];
     for k in 0..m {
-        let t = present.ms[k];
         let l = Lookups {
-            before: instant_at(&present.ms, t - lag_ms, lb_ms),
-            season: instant_at(&present.ms, t - season_ms, lb_ms),
-            season_before: instant_at(&present.ms, t - season_ms - lag_ms, lb_ms),
+            before: before.get(k).copied().flatten(),
+            season: back.get(k).copied().flatten(),
+            season_before: back_before.get(k).copied().flatten(),
         };
         if let Some(b) = l.before {
             acc_now[k] = present.v[k] - present.v[b];
@@ -364,6 +366,8 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     // Plot.
     let axis = TimeAxis::fit(&present.t);
     let xs: Vec<f64> = present.t.iter().map(|&t| axis.x(t)).collect();
+    // One shared x column for every layer drawn against time.
+    let xc: Column = xs.clone().into();
     let x_axis = || axis.axis(&present.t);
     let mut top = Panel::new("", x_axis(), Axis::linear("rate"));
     top.weight = 1.2;
@@ -373,17 +377,17 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         .map(|k| (axis.x(present.t[k] + season), present.v[k]))
         .unzip();
     if !sx.is_empty() {
-        top.push(Layer::line(sx, sy, Role::Alternative, "one season earlier").no_fit());
+        top.push(Layer::line(sx, sy, solid_if_long(Role::Alternative, m), "one season earlier").no_fit());
     }
     let y_col: Column = present.v.clone().into();
-    top.push(Layer::points(xs.clone(), y_col.clone(), Role::Data, "rate"));
+    top.push(Layer::points(xc.clone(), y_col.clone(), Role::Data, "rate"));
     let (fx, fy): (Vec<f64>, Vec<f64>) = (0..m).filter(|&k| flags[k]).map(|k| (xs[k], present.v[k])).unzip();
     top.push(Layer::points(fx, fy, Role::Flagged, "faster than last season"));
 
     let mut change = Panel::new("", x_axis(), Axis::linear(format!("change over {}", duration(lag))));
     change.push(Layer::hline(buffer, Role::Threshold, format!("buffer {} (the plain rule)", num(buffer))).no_fit());
-    change.push(Layer::line(xs.clone(), acc_hist.clone(), Role::Alternative, "one season back"));
-    change.push(Layer::line(xs.clone(), acc_now.clone(), Role::Model, "now"));
+    change.push(Layer::line(xc.clone(), acc_hist.clone(), solid_if_long(Role::Alternative, m), "one season back"));
+    change.push(Layer::line(xc.clone(), acc_now.clone(), Role::Model, "now"));
 
     let mut ex = Panel::new("", x_axis(), Axis::linear("now − season back"));
     ex.weight = 0.9;
@@ -392,7 +396,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     if both {
         ex.push(Layer::hline(-buffer, Role::Threshold, ""));
     }
-    ex.push(Layer::line(xs, excess.clone(), Role::Model, "excess"));
+    ex.push(Layer::line(xc.clone(), excess.clone(), Role::Model, "excess"));
     a.plot = Plot { panels: vec![top, change, ex] };
     a.points = Some(Points {
         x: present.t.clone().into(),

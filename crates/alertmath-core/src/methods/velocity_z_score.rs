@@ -6,7 +6,7 @@
 //! of its own window. Each of these is a parameter.
 
 use super::common::{n_points, series_field, Compare, Series, COMPARE, SD_CHOICES, STEP};
-use super::rates_common::{clock, duration, rolling, Present, TimeAxis};
+use super::rates_common::{clock, difference_quotients, duration, rolling, Present, TimeAxis};
 use super::Method;
 use crate::analysis::{Analysis, Level, NoteLevel, Points, Steps, Table, Val, Verdict};
 use crate::error::InputError;
@@ -114,20 +114,11 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     let rows = series.len();
 
     // Velocities at each present sample (from the previous one).
-    let mut vel = vec![f64::NAN; m];
-    for k in 1..m {
-        let dy = present.v[k] - present.v[k - 1];
-        let dt = present.t[k] - present.t[k - 1];
-        vel[k] = if per_second {
-            if dt > 0.0 {
-                dy / dt
-            } else {
-                f64::NAN
-            }
-        } else {
-            dy
-        };
-    }
+    let vel: Vec<f64> = if per_second {
+        difference_quotients(&present.t, &present.v)
+    } else {
+        std::iter::once(f64::NAN).take(m.min(1)).chain(present.v.windows(2).map(|w| w[1] - w[0])).collect()
+    };
     let stats = rolling(&present.t, &vel, window, include, ddof);
     let mut score = vec![f64::NAN; m];
     let mut centre = vec![f64::NAN; m];
@@ -376,10 +367,12 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
 
     let axis = TimeAxis::fit(&present.t);
     let xs: Vec<f64> = present.t.iter().map(|&t| axis.x(t)).collect();
+    // One shared x column for every layer drawn against time.
+    let xc: Column = xs.clone().into();
     let x_axis = || axis.axis(&present.t);
     let mut top = Panel::new("", x_axis(), Axis::linear("value"));
     let y_col: Column = present.v.clone().into();
-    top.push(Layer::points(xs.clone(), y_col.clone(), Role::Data, "samples"));
+    top.push(Layer::points(xc.clone(), y_col.clone(), Role::Data, "samples"));
     let (fx, fy): (Vec<f64>, Vec<f64>) = (0..m).filter(|&k| flags[k]).map(|k| (xs[k], present.v[k])).unzip();
     top.push(Layer::points(fx, fy, Role::Flagged, "unusual movement"));
 
@@ -389,7 +382,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     let hi: Vec<f64> = (0..m).map(|k| if use_mean { stats.mean[k] } else { 0.0 } + k_sigma * stats.sd[k]).collect();
     vp.push(
         Layer::band(
-            xs.clone(),
+            xc.clone(),
             lo,
             hi,
             format!("{} ± {}σ of the last {}", if use_mean { "μ" } else { "0" }, num(k_sigma), duration(window)),
@@ -397,13 +390,13 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         .no_fit(),
     );
     vp.push(Layer::hline(0.0, Role::Center, ""));
-    vp.push(Layer::line(xs.clone(), vel.clone(), Role::Model, "velocity"));
+    vp.push(Layer::line(xc.clone(), vel.clone(), Role::Model, "velocity"));
 
     let mut sp = Panel::new("", x_axis(), Axis::linear(if use_mean { "|z|" } else { "|v| / σ" }));
     sp.weight = 0.8;
     let shown: Vec<f64> = score.iter().map(|z| if z.is_finite() { z.abs() } else { f64::NAN }).collect();
     sp.push(Layer::hline(k_sigma, Role::Threshold, format!("k = {}", num(k_sigma))));
-    sp.push(Layer::line(xs, shown, Role::Model, "score"));
+    sp.push(Layer::line(xc.clone(), shown, Role::Model, "score"));
     a.plot = Plot { panels: vec![top, vp, sp] };
     a.points =
         Some(Points { x: present.t.clone().into(), y: y_col, score, flag: flags, score_label: score_name.to_string() });
