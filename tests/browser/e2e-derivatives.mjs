@@ -84,7 +84,7 @@ export default async function (ctx) {
     const page = await lesson('seasonal-derivative');
     let before = await snapshot(page);
     assertEqual(await level(page), 'alert', 'the 3:00 burst');
-    assert(before.verdict.includes('2 points'), before.verdict);
+    assert(before.verdict.includes('2 samples'), before.verdict);
     assertEqual(await value(page, 'naive_flagged'), '8', 'the plain rule');
     assertEqual(await value(page, 'evaluated'), '287', 'day 2 has a past');
     // The guide's one-week offset on two days: undefined, explained.

@@ -7,10 +7,10 @@
 //! the unit (its manual example is per minute, its PromQL per second), the range edge
 //! (Prometheus 3 or 2), and `>` or `≥`.
 
-use super::common::{n_points, series_field, Compare, Series, COMPARE, STEP};
+use super::common::{series_field, Compare, Series, COMPARE, STEP};
 use super::promql::{deriv_series, linear_regression, range_starts, RangeEdge, RANGE_EDGE_CHOICES};
 use super::rates_common::{
-    difference_quotients, duration, piecewise, solid_if_long, unit_param, Present, RateUnit, TimeAxis,
+    difference_quotients, duration, n_samples, piecewise, solid_if_long, unit_param, Present, RateUnit, TimeAxis,
 };
 use super::Method;
 use crate::analysis::{Analysis, Level, NoteLevel, Points, Steps, Table, Val, Verdict};
@@ -293,13 +293,15 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
                     r.slope,
                 );
             } else {
-                steps.num(
-                    "deriv.sums",
-                    "Sums, with x in seconds from the first sample of the range",
-                    "Σx, Σy, Σxy, Σx² (Kahan–Neumaier)",
-                    format!("{}, {}, {}, {}", num(r.sum_x), num(r.sum_y), num(r.sum_xy), num(r.sum_x2)),
-                    r.sum_xy,
-                );
+                steps
+                    .num(
+                        "deriv.sums",
+                        "Sums, with x in seconds from the first sample of the range",
+                        "Σx, Σy, Σxy, Σx² (Kahan–Neumaier)",
+                        format!("{}, {}, {}, {}", num(r.sum_x), num(r.sum_y), num(r.sum_xy), num(r.sum_x2)),
+                        r.sum_xy,
+                    )
+                    .shown(format!("Σxy = {}", num(r.sum_xy)));
                 steps
                     .num(
                         "deriv",
@@ -324,7 +326,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
                 "deriv",
                 "deriv at the last sample",
                 &format!("needs two samples in {}", edge.interval()),
-                format!("{} in a {} range", n_points(in_range), duration(window)),
+                format!("{} in a {} range", n_samples(in_range), duration(window)),
                 "no result (Prometheus drops the series)",
             );
         }
@@ -425,7 +427,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         let first = flags.iter().position(|&f| f).unwrap_or(0);
         Verdict::new(
             Level::Alert,
-            format!("ALERT: the derivative rule fires at {}", n_points(flagged)),
+            format!("ALERT: the derivative rule fires at {}", n_samples(flagged)),
             format!(
                 "First at t = {} s (value {}): velocity {} {}, acceleration {}. {}",
                 num(present.t[first]),
@@ -489,7 +491,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     );
     a.push_value(
         "deriv_in_unit",
-        format!("the same deriv {}", per),
+        format!("the same deriv, {}", unit.per_word()),
         undefined("fewer than two samples in range", deriv_last * u),
         per,
     );
@@ -560,7 +562,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     if u != 1.0 {
         a.note(NoteLevel::Info, format!(
             "Rates are shown {}: multiply Prometheus's per-second deriv by {}. The limits are in the same unit, so a limit of {} {} is {} /s in a PromQL rule.",
-            per, num(u), num(max_v), per, num(max_v / u)
+            unit.per_word(), num(u), num(max_v), per, num(max_v / u)
         ));
     }
 

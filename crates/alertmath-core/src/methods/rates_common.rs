@@ -126,6 +126,15 @@ impl RateUnit {
         }
     }
 
+    /// "per second", "per minute", "per hour".
+    pub fn per_word(self) -> &'static str {
+        match self {
+            RateUnit::Second => "per second",
+            RateUnit::Minute => "per minute",
+            RateUnit::Hour => "per hour",
+        }
+    }
+
     pub fn per_squared(self) -> &'static str {
         match self {
             RateUnit::Second => "/s²",
@@ -183,6 +192,11 @@ impl TimeAxis {
         let pad = if b > a { (b - a) * 0.03 } else { 1.0 };
         axis.with_range(a - pad, b + pad)
     }
+}
+
+/// "1 sample", "3 samples".
+pub fn n_samples(n: usize) -> String {
+    format!("{} {}", crate::fmt::count(n), crate::input::plural(n, "sample", "samples"))
 }
 
 /// A duration for text: "90 s", "5 min", "1.5 h", "7 d".

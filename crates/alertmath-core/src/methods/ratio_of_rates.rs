@@ -8,11 +8,11 @@
 //! (`deriv > 0`) while traffic is flat or falling (`deriv ≤ 0`), each deriv computed as
 //! Prometheus does.
 
-use super::common::{n_points, Compare, COMPARE, STEP};
+use super::common::{Compare, COMPARE, STEP};
 use super::promql::{
     check_times, deriv_series, instant_at_offsets, range_starts, to_ms, RangeEdge, RANGE_EDGE_CHOICES,
 };
-use super::rates_common::{clock, duration, piecewise, solid_if_long, TimeAxis};
+use super::rates_common::{clock, duration, n_samples, piecewise, solid_if_long, TimeAxis};
 use super::Method;
 use crate::analysis::{Analysis, Level, NoteLevel, Points, Steps, Table, Val, Verdict};
 use crate::error::InputError;
@@ -311,7 +311,7 @@ fn cost(p: &ResolvedParams, rows: &Rows, n: usize, times: &[f64]) -> Result<Anal
         let first = flags.iter().position(|&f| f).unwrap_or(0);
         Verdict::new(
             Level::Alert,
-            format!("ALERT: the cost per unit broke away at {}", n_points(flagged)),
+            format!("ALERT: the cost per unit broke away at {}", n_samples(flagged)),
             format!(
                 "First at t = {} s: {} per unit against {} one season back ({}× > {}×).",
                 num(rows.t[first]),
@@ -376,7 +376,7 @@ fn cost(p: &ResolvedParams, rows: &Rows, n: usize, times: &[f64]) -> Result<Anal
     if zero_work > 0 {
         a.note(NoteLevel::Caveat, format!(
             "{} with zero workload: resource / 0 is infinite (PromQL returns +Inf, and the {}× rule fires), and 0 / 0 is undefined (PromQL's NaN never fires).",
-            n_points(zero_work), num(factor)
+            n_samples(zero_work), num(factor)
         ));
     }
     if m >= 2 && moved == 0 {
@@ -592,7 +592,7 @@ fn latency(p: &ResolvedParams, rows: &Rows, n: usize, times: &[f64]) -> Result<A
         let first = flags.iter().position(|&f| f).unwrap_or(0);
         Verdict::new(
             Level::Alert,
-            format!("ALERT: latency rises without more traffic at {}", n_points(flagged)),
+            format!("ALERT: latency rises without more traffic at {}", n_samples(flagged)),
             format!(
                 "First at t = {} s: latency deriv {} /s, traffic deriv {} /s.",
                 num(rows.t[first]),

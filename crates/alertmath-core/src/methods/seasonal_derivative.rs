@@ -8,9 +8,9 @@
 //! `t − season` and `t − season − lag` are looked up as Prometheus's `offset` does: the
 //! latest sample at or before that time, within the lookback delta.
 
-use super::common::{n_points, series_field, Compare, Series, COMPARE, STEP};
+use super::common::{series_field, Compare, Series, COMPARE, STEP};
 use super::promql::instant_at_offsets;
-use super::rates_common::{clock, duration, solid_if_long, Present, TimeAxis};
+use super::rates_common::{clock, duration, n_samples, solid_if_long, Present, TimeAxis};
 use super::Method;
 use crate::analysis::{Analysis, Level, NoteLevel, Points, Steps, Table, Val, Verdict};
 use crate::error::InputError;
@@ -212,7 +212,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
             format!(
                 "{}; over the whole series it fires at {}",
                 if naive[k] { "yes" } else { "no" },
-                n_points(naive_flagged)
+                n_samples(naive_flagged)
             ),
         );
     } else if let Some(k) = last {
@@ -254,7 +254,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         let first = flags.iter().position(|&f| f).unwrap_or(0);
         Verdict::new(
             Level::Alert,
-            format!("ALERT: faster than last season at {}", n_points(flagged)),
+            format!("ALERT: faster than last season at {}", n_samples(flagged)),
             format!(
                 "First at {}: the rate changed by {} over {}, against {} one season earlier (excess {} {} {}). The plain rule without the season fires at {}.",
                 at(present.t[first]),
@@ -264,7 +264,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
                 num(excess[first]),
                 cmp.symbol(),
                 num(buffer),
-                n_points(naive_flagged)
+                n_samples(naive_flagged)
             ),
         )
     } else {
@@ -276,7 +276,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
                 test.map_or("undefined".to_string(), |k| num(excess[k])),
                 test.map_or(String::new(), |k| format!(" ({})", at(present.t[k]))),
                 num(buffer),
-                n_points(naive_flagged)
+                n_samples(naive_flagged)
             ),
         )
     };

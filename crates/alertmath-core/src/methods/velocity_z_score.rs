@@ -5,8 +5,8 @@
 //! with kσ (no mean subtracted), with the population SD, and the current velocity is part
 //! of its own window. Each of these is a parameter.
 
-use super::common::{n_points, series_field, Compare, Series, COMPARE, SD_CHOICES, STEP};
-use super::rates_common::{clock, difference_quotients, duration, rolling, Present, TimeAxis};
+use super::common::{series_field, Compare, Series, COMPARE, SD_CHOICES, STEP};
+use super::rates_common::{clock, difference_quotients, duration, n_samples, rolling, Present, TimeAxis};
 use super::Method;
 use crate::analysis::{Analysis, Level, NoteLevel, Points, Steps, Table, Val, Verdict};
 use crate::error::InputError;
@@ -254,7 +254,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         let first = flags.iter().position(|&f| f).unwrap_or(0);
         Verdict::new(
             Level::Alert,
-            format!("ALERT: {} moved unusually fast", n_points(flagged)),
+            format!("ALERT: {} moved unusually fast", n_samples(flagged)),
             format!(
                 "First at t = {} s{}: velocity {}{} against σ = {} of the last {} ({} {} {}).",
                 num(present.t[first]),
@@ -309,7 +309,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     if zero_sd_fires > 0 {
         a.note(NoteLevel::Caveat, format!(
             "{} flagged where the window's σ is 0 (a flat stretch): any change at all is then infinitely many σ. PromQL does the same (x > 3 × 0).",
-            n_points(zero_sd_fires)
+            n_samples(zero_sd_fires)
         ));
     }
     if include {
