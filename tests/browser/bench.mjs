@@ -18,16 +18,20 @@ const index = JSON.parse(fs.readFileSync(path.join(WWW, 'lessons/index.json'), '
 const server = await serve();
 const browser = await launch();
 
-/** In the page: n pseudo-random values around 100 with one spike, as text. */
-function dataText(n) {
+/** In the page: n pseudo-random values around 100 with one spike, as text; with several
+ * columns, n rows of that many such values, one row per line. */
+function dataText(n, columns = 1) {
   let x = 12345;
   const values = [];
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < n * columns; i++) {
     x = (x * 48271) % 2147483647;
     values.push((100 + (x % 2000) / 100).toFixed(2));
   }
-  values[Math.floor(n * 0.77)] = '400';
-  return values.join(', ');
+  values[Math.floor(n * columns * 0.77)] = '400';
+  if (columns === 1) return values.join(', ');
+  const rows = [];
+  for (let i = 0; i < n; i++) rows.push(values.slice(i * columns, (i + 1) * columns).join(', '));
+  return rows.join('\n');
 }
 
 /** Runs `samples` parameter edits in the page and returns their timings. */
@@ -88,9 +92,11 @@ for (const entry of index.lessons) {
     await page.close();
     continue;
   }
+  // (x, y) rows need x increasing; other multi-column fields (resource, workload) get rows
+  // of that many random values.
+  const xFirst = await page.evaluate((id) => window.alertmath.engine.methods().find((m) => m.id === id)?.fields[0]?.columns[0]?.id === 'x', lesson.method);
   for (const n of [10_000, 100_000]) {
-    const values = dataText(n);
-    const text = columns === 1 ? values : values.split(', ').map((v, i) => `${i}, ${v}`).join('\n');
+    const text = xFirst ? dataText(n).split(', ').map((v, i) => `${i}, ${v}`).join('\n') : dataText(n, columns);
     const edit = await page.evaluate(async (text) => {
       const perf = window.alertmath.perf;
       const area = document.querySelector('#fields textarea');

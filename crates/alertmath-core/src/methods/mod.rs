@@ -10,12 +10,19 @@ use crate::params::ResolvedParams;
 use crate::spec::MethodSpec;
 
 pub mod common;
+pub mod derivative;
 pub mod finite_differences;
+pub mod frozen_signal;
 pub mod gradient;
 pub mod iqr;
 pub mod jacobian;
 pub mod mad;
+pub mod promql;
+pub mod rates_common;
+pub mod ratio_of_rates;
+pub mod seasonal_derivative;
 pub mod square_root_law;
+pub mod velocity_z_score;
 pub mod z_score;
 
 /// A method: its declaration and its computation. `run` receives input already
@@ -32,6 +39,11 @@ pub static METHODS: &[&Method] = &[
     &z_score::METHOD,
     &iqr::METHOD,
     &mad::METHOD,
+    &derivative::METHOD,
+    &seasonal_derivative::METHOD,
+    &velocity_z_score::METHOD,
+    &ratio_of_rates::METHOD,
+    &frozen_signal::METHOD,
     &finite_differences::METHOD,
     &gradient::METHOD,
     &jacobian::METHOD,
