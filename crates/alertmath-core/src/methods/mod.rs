@@ -10,7 +10,11 @@ use crate::params::ResolvedParams;
 use crate::spec::MethodSpec;
 
 pub mod common;
+pub mod extreme;
+pub mod generalized_esd;
+pub mod grubbs;
 pub mod iqr;
+pub mod ks_two_sample;
 pub mod mad;
 pub mod square_root_law;
 pub mod z_score;
@@ -24,7 +28,15 @@ pub struct Method {
 }
 
 /// Every method, in site order.
-pub static METHODS: &[&Method] = &[&square_root_law::METHOD, &z_score::METHOD, &iqr::METHOD, &mad::METHOD];
+pub static METHODS: &[&Method] = &[
+    &square_root_law::METHOD,
+    &z_score::METHOD,
+    &iqr::METHOD,
+    &mad::METHOD,
+    &grubbs::METHOD,
+    &generalized_esd::METHOD,
+    &ks_two_sample::METHOD,
+];
 
 /// The method with this id.
 pub fn method(id: &str) -> Option<&'static Method> {
