@@ -33,7 +33,7 @@ pub const CURRENT: &str = "current.value";
 /// the critical value included).
 pub const EXACT_AUTO_LIMIT: u64 = 10_000;
 /// The largest n·m for which the exact computation may be forced.
-pub const EXACT_MAX: u64 = 250_000;
+pub const EXACT_MAX: u64 = 100_000;
 
 pub static METHOD: Method = Method {
     spec: MethodSpec {
@@ -93,7 +93,7 @@ pub static METHOD: Method = Method {
                     default: "auto",
                     options: &[
                         Choice { id: "auto", label: "auto: exact when n·m ≤ 10,000" },
-                        Choice { id: "exact", label: "exact (n·m ≤ 250,000)" },
+                        Choice { id: "exact", label: "exact (n·m ≤ 100,000)" },
                         Choice { id: "asymptotic", label: "asymptotic (Kolmogorov limit)" },
                     ],
                 },
