@@ -1,5 +1,6 @@
 // Measures edit-to-redraw time in Chromium: for each lesson's worked example, and for
-// 10,000 and 100,000 points on every method with a one-column data field. Each sample
+// 10,000 and 100,000 points on every method with a one-column data field (in both samples
+// of a two-sample method). Each sample
 // changes one parameter as a reader would (an input event) and times, inside the page,
 // from the event to the end of the frame that redrew verdict, tables and plot, and to
 // the next animation frame (when the browser can paint it). Prints medians and 95th
@@ -17,13 +18,13 @@ const index = JSON.parse(fs.readFileSync(path.join(WWW, 'lessons/index.json'), '
 const server = await serve();
 const browser = await launch();
 
-/** In the page: n pseudo-random values around 100 with one spike, as text. */
-function dataText(n) {
+/** In the page: n pseudo-random values around 100 (plus `shift`) with one spike, as text. */
+function dataText(n, shift = 0) {
   let x = 12345;
   const values = [];
   for (let i = 0; i < n; i++) {
     x = (x * 48271) % 2147483647;
-    values.push((100 + (x % 2000) / 100).toFixed(2));
+    values.push((100 + shift + (x % 2000) / 100).toFixed(2));
   }
   values[Math.floor(n * 0.77)] = '400';
   return values.join(', ');
@@ -33,7 +34,8 @@ function dataText(n) {
 async function measure(page, count) {
   return page.evaluate(async (count) => {
     const perf = window.alertmath.perf;
-    const control = document.querySelector('#params input[type=number]') || document.querySelector('#params select');
+    // A continuous parameter (scaling an integer one by 1.05 would not be a whole number).
+    const control = document.querySelector('#params input[type=number]:not([step="1"])') || document.querySelector('#params select');
     const frame = () => new Promise((r) => requestAnimationFrame(r));
     const out = [];
     const values = control.tagName === 'SELECT' ? [...control.options].map((o) => o.value) : null;
@@ -78,23 +80,28 @@ for (const entry of index.lessons) {
   const lesson = JSON.parse(fs.readFileSync(path.join(WWW, `lessons/${entry.id}.json`), 'utf8'));
   const page = await openPage(browser, `${server.url}lesson.html?lesson=${entry.id}`);
   await page.waitForFunction(() => window.alertmath && window.alertmath.perf.good > 0);
-  const oneColumn = await page.evaluate(() => document.querySelectorAll('#fields textarea').length === 1);
-  if (!oneColumn || lesson.method === 'square-root-law') {
+  // One list of values, or two one-column lists (a two-sample test: each gets n values,
+  // the second shifted by 1).
+  const rows = await page.evaluate(() => [...document.querySelectorAll('#fields textarea')].map((a) => a.rows));
+  const lists = rows.length === 1 || (rows.length === 2 && rows.every((r) => r === 3));
+  if (!lists || lesson.method === 'square-root-law') {
     await page.close();
     continue;
   }
   for (const n of [10_000, 100_000]) {
-    const text = dataText(n);
-    const edit = await page.evaluate(async (text) => {
+    const texts = rows.map((_, k) => dataText(n, k));
+    const edit = await page.evaluate(async (texts) => {
       const perf = window.alertmath.perf;
-      const area = document.querySelector('#fields textarea');
+      const areas = document.querySelectorAll('#fields textarea');
       const before = perf.good;
       const t0 = performance.now();
-      area.value = text;
-      area.dispatchEvent(new Event('input', { bubbles: true }));
+      areas.forEach((area, k) => {
+        area.value = texts[k];
+        area.dispatchEvent(new Event('input', { bubbles: true }));
+      });
       while (perf.good === before) await new Promise((r) => requestAnimationFrame(r));
       return { ...perf.last, frame: perf.last.end - t0 };
-    }, text);
+    }, texts);
     await measure(page, 5);
     results.large[`${entry.id} ${n}`] = {
       data_edit: Object.fromEntries(['total', 'parse', 'analyze', 'render', 'draw'].map((k) => [k, +edit[k].toFixed(2)])),

@@ -146,6 +146,7 @@ fn draw_panel<DB: DrawingBackend>(
     } else {
         nice_ticks(y.lo, y.hi, (plot_height_guess / theme.px(36.0)).clamp(2.0, 10.0) as usize)
     };
+    let y_ticks = whole_if(panel.y.integer, y_ticks);
     let y_labels: Vec<String> = y_ticks.iter().map(|&v| format_tick(v, &y_ticks)).collect();
     let mut label_w = 0.0f64;
     for label in &y_labels {
@@ -168,6 +169,7 @@ fn draw_panel<DB: DrawingBackend>(
     } else {
         nice_ticks(x.lo, x.hi, (plot.width() / theme.px(90.0)).clamp(2.0, 12.0) as usize)
     };
+    let x_ticks = whole_if(panel.x.integer, x_ticks);
 
     // Grid, axes, tick labels, axis titles.
     for &v in &y_ticks {
@@ -225,6 +227,15 @@ fn draw_panel<DB: DrawingBackend>(
     }
     draw_legend(root, panel, &map, theme, stats)?;
     Ok(())
+}
+
+/// Keeps only the whole-number ticks of an axis of counts (1, 2, 3 rather than 1, 1.5, 2).
+fn whole_if(integer: bool, ticks: Vec<f64>) -> Vec<f64> {
+    if integer {
+        ticks.into_iter().filter(|v| v.fract() == 0.0).collect()
+    } else {
+        ticks
+    }
 }
 
 /// The range of an axis: fixed, or fitted to the layers (with 5% padding), never empty.

@@ -46,7 +46,7 @@ pub static METHOD: Method = Method {
 /// The detailed steps cover this many passes; the table covers all of them.
 const DETAILED_PASSES: usize = 4;
 /// Named values per pass are published for this many passes.
-const NAMED_PASSES: usize = 5;
+const NAMED_PASSES: usize = 3;
 /// Passes labelled on the data plot.
 const LABELLED_PASSES: usize = 12;
 
@@ -325,7 +325,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     );
     for (k, q) in passes.iter().enumerate().take(NAMED_PASSES) {
         let i = k + 1;
-        let undefined = || Val::Undefined("s = 0: the values left are all equal".to_string());
+        let undefined = || Val::Undefined("s = 0".to_string());
         a.push_value(
             format!("removed.{}", i),
             format!("pass {}: removed value", i),
@@ -354,7 +354,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         );
         a.push_value(
             format!("z_full.{}", i),
-            format!("pass {}: the removed value's (x − x̄)/s in the full sample", i),
+            format!("pass {}: its (x − x̄)/s in the full sample", i),
             if q.removed.is_some() { Val::num_or(q.z_full, "s = 0") } else { undefined() },
             "",
         );
@@ -453,45 +453,42 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
             data_panel.push(Layer::text((j + 1) as f64, xs.get(j).copied().unwrap_or(f64::NAN), format!("{}", k + 1)));
         }
     }
+    // Each pass's margin Rᵢ − λᵢ as a bar from 0: above 0 the pass exceeds its critical
+    // value. The passes counted as outliers (1 to the last that exceeds) are vermillion.
     let mut pass_panel = Panel::new(
-        "Each pass: Rᵢ against its critical value λᵢ",
-        Axis::linear("pass i").with_range(0.4, passes.len().max(1) as f64 + 0.6),
-        Axis::linear("Rᵢ"),
+        "Each pass: Rᵢ − λᵢ (above 0, Rᵢ exceeds its critical value)",
+        Axis::linear("pass i").with_range(0.4, passes.len().max(1) as f64 + 0.6).integer(),
+        Axis::linear("Rᵢ − λᵢ"),
     );
-    pass_panel.weight = 0.75;
+    pass_panel.weight = 0.8;
     let bars = |pick: &dyn Fn(usize) -> bool| -> (Vec<f64>, Vec<f64>) {
+        // One polygon for all the bars, running along y = 0 between them.
         let (mut bx, mut by) = (Vec::new(), Vec::new());
         for (k, q) in passes.iter().enumerate() {
-            if q.removed.is_none() || !pick(k) || !q.r.is_finite() {
+            let margin = q.r - q.lambda;
+            if q.removed.is_none() || !pick(k) || !margin.is_finite() {
                 continue;
             }
             let i = (k + 1) as f64;
-            for (px, py) in [(i - 0.3, 0.0), (i - 0.3, q.r), (i + 0.3, q.r), (i + 0.3, 0.0)] {
-                bx.push(px);
-                by.push(py);
-            }
+            bx.extend([i - 0.3, i - 0.3, i + 0.3, i + 0.3]);
+            by.extend([0.0, margin, margin, 0.0]);
         }
         (bx, by)
     };
-    let (ox, oy) = bars(&|k| k < outliers);
     let (cx, cy) = bars(&|k| k >= outliers);
     if !cx.is_empty() {
-        pass_panel.push(Layer::polygon(cx, cy, Role::Data, "Rᵢ"));
+        pass_panel.push(Layer::polygon(cx, cy, Role::Data, "not counted"));
     }
+    let (ox, oy) = bars(&|k| k < outliers);
     if !ox.is_empty() {
-        pass_panel.push(Layer::polygon(ox, oy, Role::Flagged, "Rᵢ, counted as an outlier"));
+        pass_panel.push(Layer::polygon(ox, oy, Role::Flagged, "counted as outliers"));
     }
-    let (mut lx, mut ly) = (Vec::new(), Vec::new());
-    for (k, q) in passes.iter().enumerate() {
-        let i = (k + 1) as f64;
-        lx.extend([i - 0.42, i + 0.42, i + 0.5]);
-        ly.extend([q.lambda, q.lambda, f64::NAN]);
-    }
-    pass_panel.push(Layer::line(lx, ly, Role::Threshold, "λᵢ (critical value)"));
-    pass_panel.push(Layer::hline(0.0, Role::Center, ""));
+    pass_panel.push(Layer::hline(0.0, Role::Threshold, "Rᵢ = λᵢ"));
+    let margins = passes.iter().map(|q| q.r - q.lambda).filter(|m| m.is_finite());
+    let (low, high) = margins.fold((0.0f64, 0.0f64), |(l, h), m| (l.min(m), h.max(m)));
     for (k, q) in passes.iter().enumerate() {
         if q.removed.is_none() {
-            pass_panel.push(Layer::text((k + 1) as f64, q.lambda / 2.0, "s = 0"));
+            pass_panel.push(Layer::text((k + 1) as f64, (low + high) / 2.0, "s = 0: stop"));
         }
     }
     a.plot = Plot { panels: vec![data_panel, pass_panel] };

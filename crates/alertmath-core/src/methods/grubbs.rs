@@ -349,7 +349,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     if !no_spread && !p_exact && p_value < 1.0 {
         a.note(
             NoteLevel::Info,
-            "The p-value is the Bonferroni bound n·P(T > t): exact only when two points cannot both be this far out, otherwise slightly above the true p-value. The critical value comes from the same bound, so the test is, if anything, conservative.",
+            "The p-value is a Bonferroni bound (n or 2n times P(T > t)): exact only when two points cannot both be this far out, otherwise slightly above the true p-value. The critical value comes from the same bound, so the test is, if anything, conservative.",
         );
     }
     if mode == SdMode::PopulationUnadjusted {
@@ -430,10 +430,12 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
             panel.push(Layer::hline(mean - line, Role::Threshold, if up { String::new() } else { label.clone() }));
         }
         let ceiling_label = "ceiling: largest G possible";
-        if up {
+        // The ceiling matters where it is close to the critical value (small n).
+        let show_ceiling = reach <= 1.5 * line;
+        if up && show_ceiling {
             panel.push(Layer::hline(mean + reach, Role::Alternative, ceiling_label).no_fit());
         }
-        if down {
+        if down && show_ceiling {
             panel.push(Layer::hline(mean - reach, Role::Alternative, if up { "" } else { ceiling_label }).no_fit());
         }
         let pos = (test + 1) as f64;

@@ -589,7 +589,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
 
     let mut a = Analysis::new(METHOD.spec.id, verdict);
     a.steps = steps.0;
-    let not_computed = || Val::Undefined(format!("exact p-value not computed for n·m = {}", count(nm as usize)));
+    let not_computed = || Val::Undefined(format!("not computed: n·m = {}", count(nm as usize)));
     a.push_value("n_baseline", "baseline size n", Val::Int(n as i64), "");
     a.push_value("n_current", "current size m", Val::Int(m as i64), "");
     a.push_value("mean_baseline", "baseline mean", Val::num_or(mean(&b), "no values"), "");
@@ -634,13 +634,19 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     a.push_value(
         "d_below",
         "largest attainable value below the critical one",
-        below.map_or_else(|| Val::Undefined("none".to_string()), |(v, _)| Val::Num(v as f64 / scale)),
+        below.map_or_else(
+            || Val::Undefined(if use_exact { "none" } else { "exact only" }.to_string()),
+            |(v, _)| Val::Num(v as f64 / scale),
+        ),
         "",
     );
     a.push_value(
         "p_below",
         "its p-value",
-        below.map_or_else(|| Val::Undefined("none".to_string()), |(_, pv)| Val::Num(pv)),
+        below.map_or_else(
+            || Val::Undefined(if use_exact { "none" } else { "exact only" }.to_string()),
+            |(_, pv)| Val::Num(pv),
+        ),
         "",
     );
     a.push_value("d_crit_asymptotic", "asymptotic critical value", Val::num_or(d_crit_asym, "α outside (0, 1)"), "");
@@ -649,11 +655,20 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     if ties {
         a.note(
             NoteLevel::Info,
-            format!(
-                "The pooled data have tied values ({} distinct among {}). The exact p-value keeps each run of equal values together, as the ECDFs do; a p-value that assumes continuous data ignores this and is conservative.",
-                count(rows.len()),
-                count(n + m)
-            ),
+            if use_exact {
+                format!(
+                    "The pooled data have tied values ({} distinct among {}). The exact p-value keeps each run of equal values together, as the ECDFs do; a p-value that assumes continuous data ignores this and is conservative.",
+                    count(rows.len()),
+                    count(n + m)
+                )
+            } else {
+                format!(
+                    "The pooled data have tied values ({} distinct among {}). The asymptotic p-value assumes continuous data and is conservative with ties; the exact one (n·m ≤ {}) takes them into account.",
+                    count(rows.len()),
+                    count(n + m),
+                    count(EXACT_MAX as usize)
+                )
+            },
         );
     }
     if !use_exact {
@@ -749,7 +764,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     let mut bottom = Panel::new(
         "Difference F_b − F_c against the critical value",
         Axis::linear("value x"),
-        Axis::linear("F_b − F_c"),
+        Axis::linear("F_b − F_c").with_range(-1.08, 1.08),
     );
     bottom.weight = 0.6;
     let (mut dx, mut dy) = (vec![start], vec![0.0]);
