@@ -576,6 +576,8 @@ def ks_case(name, baseline, current, alternative="two-sided", alpha=0.05, p_meth
             else:
                 lo = mid + 1
         crit = att[lo] if lo < len(att) else None
+        if len(set(pooled_all)) == 1:
+            crit = None   # every split gives D = 0: no critical value
         if crit is None:
             values["d_crit"] = None
             values["d_crit_size"] = None

@@ -514,3 +514,57 @@ fn sub(i: usize) -> String {
     const DIGITS: [&str; 10] = ["₀", "₁", "₂", "₃", "₄", "₅", "₆", "₇", "₈", "₉"];
     i.to_string().chars().map(|c| c.to_digit(10).and_then(|d| DIGITS.get(d as usize)).copied().unwrap_or("")).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{analyze, Input, Level, Params, Val};
+
+    fn run(data: &[f64], r: f64) -> crate::Analysis {
+        analyze("generalized-esd", Input::new().with("data", data.to_vec()), &Params::new().with("max_outliers", r))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_pass_without_spread_stops_the_procedure() {
+        let a = run(&[10.0, 10.0, 10.0, 50.0, 100.0], 3.0);
+        assert_eq!(a.number("passes"), Some(3.0));
+        assert_eq!(a.number("outliers"), Some(2.0));
+        assert!(matches!(a.value("r.3"), Some(Val::Undefined(_))));
+        assert_eq!(a.number("sd.3"), Some(0.0));
+        assert!(a.notes.iter().any(|n| n.text.contains("SD is 0")));
+        let flags = &a.points.as_ref().unwrap().flag;
+        assert_eq!(flags, &[false, false, false, true, true]);
+    }
+
+    #[test]
+    fn r_is_capped_at_n_minus_two_and_no_spread_is_explained() {
+        let a = run(&[1.0, 2.0, 40.0], 5.0);
+        assert_eq!(a.number("passes"), Some(1.0));
+        assert!(a.notes.iter().any(|n| n.text.contains("reduced")));
+        let b = run(&[7.0; 6], 2.0);
+        assert_eq!(b.verdict.level, Level::Undefined);
+        assert_eq!(b.number("outliers"), Some(0.0));
+    }
+
+    #[test]
+    fn incremental_updates_agree_with_direct_sums() {
+        // Geometric data make every removal dominant (direct sums) or not (updates).
+        let data: Vec<f64> =
+            (0..40).map(|i| 1e9 + (i as f64 * 0.37).sin() + if i % 9 == 0 { 2f64.powi(i / 9) } else { 0.0 }).collect();
+        let a = run(&data, 20.0);
+        for i in 1..=3 {
+            let removed = a.number(&format!("removed.{i}")).unwrap();
+            let pos = data.iter().position(|&x| x == removed).unwrap();
+            // Recompute pass i directly: the earlier passes removed the i − 1 values before it.
+            let earlier: Vec<f64> = (1..i).map(|k| a.number(&format!("removed.{k}")).unwrap()).collect();
+            let left: Vec<f64> = data.iter().copied().filter(|x| !earlier.contains(x)).collect();
+            let origin = left[0];
+            let shifted: Vec<f64> = left.iter().map(|x| x - origin).collect();
+            let m = crate::stats::mean(&shifted);
+            let s = (crate::stats::sum_sq_dev(&shifted, m) / (left.len() as f64 - 1.0)).sqrt();
+            let r = ((data[pos] - origin) - m).abs() / s;
+            let got = a.number(&format!("r.{i}")).unwrap();
+            assert!((got - r).abs() < 1e-9 * r, "pass {i}: {got} vs {r}");
+        }
+    }
+}

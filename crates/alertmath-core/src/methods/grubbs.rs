@@ -379,7 +379,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         if no_spread { vec![f64::NAN; n] } else { ys.iter().map(|&y| (y - m_s) / sd_sample_s * factor).collect() };
     let flags: Vec<bool> = (0..n).map(|i| significant && i == test).collect();
 
-    let mut table = Table::new("points", "Each point", &["#", "x", "x − x̄", "|x − x̄| / s", ""]);
+    let mut table = Table::new("points", "Each point", &["#", "x", "x − x̄", "|x − x̄| / s", "tested"]);
     table.fill(
         n,
         |i| i == test,
@@ -457,5 +457,61 @@ fn upper_first(s: &str) -> String {
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{analyze, ErrorKind, Input, Level, Params, Val};
+
+    fn run(data: &[f64], params: Params) -> crate::Analysis {
+        analyze("grubbs", Input::new().with("data", data.to_vec()), &params).unwrap()
+    }
+
+    #[test]
+    fn the_guide_at_its_ceiling() {
+        let a = run(&[10.0, 10.0, 10.0, 10.0, 50.0], Params::new());
+        assert_eq!(a.verdict.level, Level::Alert);
+        assert!((a.number("g").unwrap() - 4.0 / 5f64.sqrt()).abs() < 1e-15);
+        assert_eq!(a.value("t_stat"), Some(&Val::Num(f64::INFINITY)));
+        assert_eq!(a.number("p_value"), Some(0.0));
+        assert!(a.notes.iter().any(|n| n.text.contains("ceiling")));
+        // A hair above the rest gets the same G.
+        let b = run(&[10.0, 10.0, 10.0, 10.0, 10.001], Params::new());
+        assert!((b.number("g").unwrap() - a.number("g").unwrap()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn degenerate_data_are_explained() {
+        let a = run(&[0.1, 0.1, 0.1], Params::new());
+        assert_eq!(a.verdict.level, Level::Undefined);
+        assert!(matches!(a.value("g"), Some(Val::Undefined(_))));
+        assert_eq!(a.number("sd"), Some(0.0));
+        let e =
+            analyze("grubbs", Input::new().with("data", vec![1.0, f64::NAN, 3.0, 4.0]), &Params::new()).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::NotFinite);
+        let e = analyze("grubbs", Input::new().with("data", vec![1.0, 2.0]), &Params::new()).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::TooFew);
+    }
+
+    #[test]
+    fn three_points_use_the_cauchy_distribution() {
+        let a = run(&[1.0, 2.0, 4.0], Params::new());
+        // t with 1 d.f. at α/2n = 0.05/6 is cot(π/120).
+        let t = 1.0 / (std::f64::consts::PI / 120.0).tan();
+        assert!((a.number("t_crit").unwrap() - t).abs() < 1e-12 * t);
+        assert!(a.notes.iter().any(|n| n.text.contains("Cauchy")));
+    }
+
+    #[test]
+    fn population_sd_converted_or_not() {
+        let data = [10.0, 10.0, 10.0, 10.0, 50.0];
+        let pop = run(&data, Params::new().with("sd", "population"));
+        assert!((pop.number("g").unwrap() - 2.0).abs() < 1e-14);
+        let factor = (5.0f64 / 4.0).sqrt();
+        assert!((pop.number("g_crit").unwrap() - 1.7150373123433638 * factor).abs() < 1e-12);
+        let raw = run(&data, Params::new().with("sd", "population-unadjusted"));
+        assert!((raw.number("g_crit").unwrap() - 1.7150373123433638).abs() < 1e-12);
+        assert!(raw.notes.iter().any(|n| n.text.contains("fires more often")));
     }
 }

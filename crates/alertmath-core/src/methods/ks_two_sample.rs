@@ -379,7 +379,9 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     let tail = |d: i64| if d <= 0 { 1.0 } else { exact_tail(n, m, &check, d, alt) };
     let p_exact = if use_exact { Some(tail(stat_int)) } else { None };
     // The exact critical value: the smallest d with P(stat ≥ d) ≤ α, snapped to an attainable value.
-    let exact_crit = if use_exact {
+    // With every pooled value equal, every split gives D = 0: there is no critical value.
+    let all_tied = rows.len() <= 1;
+    let exact_crit = if use_exact && !all_tied {
         let top = ni * mi;
         if tail(top) > alpha {
             None
@@ -420,23 +422,39 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         "at each distinct pooled value",
         "see the table",
     );
-    let at_text = |r: Option<Row>| match r {
-        Some(r) => format!("|{}/{} − {}/{}| at x = {}", r.i, n, r.j, m, num(r.x)),
-        None => "the ECDFs never differ".to_string(),
+    // Where each maximum is first reached, for the substitutions.
+    let first_where =
+        |alt: Alternative, target: i64| rows.iter().find(|r| target > 0 && alt.reaches(diff(r), target)).copied();
+    let where_text = |r: Option<Row>, sign: i8| match r {
+        Some(r) => match sign {
+            0 => format!("|{}/{} − {}/{}| at x = {}", r.i, n, r.j, m, num(r.x)),
+            1 => format!("{}/{} − {}/{} at x = {}", r.i, n, r.j, m, num(r.x)),
+            _ => format!("{}/{} − {}/{} at x = {}", r.j, m, r.i, n, num(r.x)),
+        },
+        None => "0: never positive".to_string(),
     };
-    steps.num("d", "Largest distance", "D = max |F_b(x) − F_c(x)|", at_text(at.filter(|_| two_sided)), d);
+    steps.num(
+        "d",
+        "Largest distance",
+        "D = max |F_b(x) − F_c(x)|",
+        match first_where(Alternative::TwoSided, d_int) {
+            None => "the ECDFs never differ".to_string(),
+            r => where_text(r, 0),
+        },
+        d,
+    );
     steps.num(
         "d_plus",
-        "Largest excess of the baseline ECDF",
+        "Largest excess of the baseline ECDF (current values larger)",
         "D⁺ = max (F_b(x) − F_c(x))",
-        "current values larger",
+        where_text(first_where(Alternative::CurrentLarger, d_plus_int), 1),
         d_plus,
     );
     steps.num(
         "d_minus",
-        "Largest excess of the current ECDF",
+        "Largest excess of the current ECDF (current values smaller)",
         "D⁻ = max (F_c(x) − F_b(x))",
-        "current values smaller",
+        where_text(first_where(Alternative::CurrentSmaller, d_minus_int), -1),
         d_minus,
     );
     steps.num(
@@ -514,6 +532,15 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
                 crit_d,
             );
         }
+        (true, None) if all_tied => {
+            steps.text(
+                "d_crit",
+                &format!("Critical {} at α = {} (exact)", sym, num(alpha)),
+                &format!("smallest attainable {} with P({} ≥ it) ≤ α", sym, sym),
+                "every split of the pooled data gives 0",
+                "none: all values are equal",
+            );
+        }
         (true, None) => {
             steps.text(
                 "d_crit",
@@ -547,7 +574,13 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         )
         .decisive();
 
-    let verdict = if significant {
+    let verdict = if all_tied {
+        Verdict::new(
+            Level::Clear,
+            format!("No difference: every value is {}", num(rows.first().map_or(f64::NAN, |r| r.x))),
+            "The two ECDFs coincide, and every split of the pooled data gives D = 0: there is nothing to detect.",
+        )
+    } else if significant {
         Verdict::new(
             Level::Alert,
             format!("ALERT: the distributions differ ({} = {}, p = {})", sym, num(stat), sig(p_value, 3)),
@@ -617,7 +650,14 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     a.push_value(
         "d_crit",
         "critical value at α",
-        d_crit.map_or_else(|| Val::Undefined("no value is significant at this α".to_string()), Val::Num),
+        d_crit.map_or_else(
+            || {
+                Val::Undefined(
+                    if all_tied { "all values are equal" } else { "no value is significant at this α" }.to_string(),
+                )
+            },
+            Val::Num,
+        ),
         "",
     );
     a.push_value(
@@ -625,6 +665,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         "P(statistic ≥ critical value)",
         match exact_crit {
             Some((_, size, _)) => Val::Num(size),
+            None if use_exact && all_tied => Val::Undefined("all values are equal".to_string()),
             None if use_exact => Val::Undefined("no value is significant at this α".to_string()),
             None => not_computed(),
         },
@@ -820,6 +861,32 @@ mod tests {
         assert!((kolmogorov_sf(1.0) - 0.26999967167735456).abs() < 1e-14);
         assert!((kolmogorov_sf(0.5) - 0.9639452436648751).abs() < 1e-14);
         assert!((kolmogorov_isf(0.05, true) - 1.3580986393225507).abs() < 1e-12);
+    }
+
+    #[test]
+    fn bad_input_in_either_sample_is_named() {
+        use crate::{analyze, ErrorKind, Input, Params};
+        let input = Input::new().with("baseline", vec![1.0, 2.0]).with("current", vec![1.0, f64::NAN]);
+        let e = analyze("ks-two-sample", input, &Params::new()).unwrap_err();
+        assert_eq!((e.kind, e.field.as_deref()), (ErrorKind::NotFinite, Some("current")));
+        let big: Vec<f64> = (0..400).map(f64::from).collect();
+        let input = Input::new().with("baseline", big.clone()).with("current", big);
+        let e = analyze("ks-two-sample", input, &Params::new().with("p_method", "exact")).unwrap_err();
+        assert_eq!((e.kind, e.param.as_deref()), (ErrorKind::Unsupported, Some("p_method")));
+    }
+
+    #[test]
+    fn unequal_sizes_and_total_ties() {
+        use crate::{analyze, Input, Level, Params};
+        let input = Input::new().with("baseline", vec![10.0]).with("current", vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        let a = analyze("ks-two-sample", input, &Params::new()).unwrap();
+        assert_eq!(a.number("d"), Some(1.0));
+        // D = 1 when the baseline's one value is above or below the six others: p = 2/7.
+        assert!((a.number("p_exact").unwrap() - 2.0 / 7.0).abs() < 1e-15);
+        let input = Input::new().with("baseline", vec![4.0; 3]).with("current", vec![4.0; 4]);
+        let a = analyze("ks-two-sample", input, &Params::new()).unwrap();
+        assert_eq!(a.verdict.level, Level::Clear);
+        assert_eq!((a.number("d"), a.number("p_value")), (Some(0.0), Some(1.0)));
     }
 
     #[test]
