@@ -805,7 +805,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     let mut bottom = Panel::new(
         "Difference F_b − F_c against the critical value",
         Axis::linear("value x"),
-        Axis::linear("F_b − F_c").with_range(-1.08, 1.08),
+        Axis::linear("F_b − F_c").with_range(-1.0, 1.0),
     );
     bottom.weight = 0.6;
     let (mut dx, mut dy) = (vec![start], vec![0.0]);
