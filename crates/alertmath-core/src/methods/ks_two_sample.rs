@@ -12,6 +12,7 @@
 //! Kolmogorov limit distribution is used. The critical D is the smallest attainable D
 //! whose exact tail probability is at most α.
 
+use super::extreme::Frame;
 use super::Method;
 use crate::analysis::{Analysis, Level, NoteLevel, Steps, Table, Val, Verdict};
 use crate::error::InputError;
@@ -295,6 +296,12 @@ fn attainable_below(n: usize, m: usize, d: i64) -> Option<i64> {
         }
     }
     best
+}
+
+/// The mean without overflow for values near ±1.8e308 (on data moved to a nearby origin).
+fn robust_mean(xs: &[f64]) -> f64 {
+    let frame = Frame::of(xs);
+    frame.location(mean(&frame.apply(xs)))
 }
 
 /// C(n, k) as a float (for showing p as a count of splits when it is small enough).
@@ -625,8 +632,8 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     let not_computed = || Val::Undefined(format!("not computed: n·m = {}", count(nm as usize)));
     a.push_value("n_baseline", "baseline size n", Val::Int(n as i64), "");
     a.push_value("n_current", "current size m", Val::Int(m as i64), "");
-    a.push_value("mean_baseline", "baseline mean", Val::num_or(mean(&b), "no values"), "");
-    a.push_value("mean_current", "current mean", Val::num_or(mean(&c), "no values"), "");
+    a.push_value("mean_baseline", "baseline mean", Val::num_or(robust_mean(&b), "no values"), "");
+    a.push_value("mean_current", "current mean", Val::num_or(robust_mean(&c), "no values"), "");
     a.push_value("d", "D = max |F_b − F_c|", Val::Num(d), "");
     a.push_value("d_plus", "D⁺ = max (F_b − F_c)", Val::Num(d_plus), "");
     a.push_value("d_minus", "D⁻ = max (F_c − F_b)", Val::Num(d_minus), "");
@@ -765,7 +772,8 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
 
     // Plot: both ECDFs as steps with the gap marked; below, their difference against the critical value.
     let (first, last) = (rows.first().map_or(0.0, |r| r.x), rows.last().map_or(1.0, |r| r.x));
-    let pad = if last > first { (last - first) * 0.08 } else { first.abs().max(1.0) * 0.1 };
+    // Halves first, so that the span of values near ±1.8e308 stays finite.
+    let pad = if last > first { (last / 2.0 - first / 2.0) * 0.16 } else { first.abs().max(1.0) * 0.1 };
     let start = first - pad;
     let ecdf = |values: &[f64], size: usize| -> (Vec<f64>, Vec<f64>) {
         let (mut xs, mut ys) = (vec![start], vec![0.0]);
