@@ -675,6 +675,26 @@ def ks_asymptotic_accuracy():
                       f"{worst:.4f} at (D, exact, limit) = {where}")
 
 
+def guide_promql_numbers():
+    """Numbers the lessons quote about the guide's queries (checked here, printed)."""
+    # Grubbs: `> 3.0` on the population-SD statistic with 60 samples.
+    n = 60
+    g_sample = 3.0 / math.sqrt(n / (n - 1))
+    t = math.sqrt(n * (n - 2) * g_sample ** 2 / ((n - 1) ** 2 - n * g_sample ** 2))
+    one_point = 2 * stats.t.sf(t, n - 2)
+    REPORT.append(f"Grubbs PromQL `> 3.0` with stddev_over_time, N = 60: P(current sample crosses) = {one_point:.5f}, "
+                  f"as a two-sided Grubbs test alpha <= {n * one_point:.3f}")
+    # K-S: cumulative buckets divided by their sum over all `le` (the guide's query).
+    b, c = [100, 120, 140, 160, 180], [100, 180, 190, 190, 190]
+    le = [100, 120, 140, 160, 180, 190, math.inf]
+    cb = [sum(x <= v for x in b) for v in le]
+    cc = [sum(x <= v for x in c) for v in le]
+    d_query = max(abs(F(x, sum(cb)) - F(y, sum(cc))) for x, y in zip(cb, cc))
+    d_inf = max(abs(F(x, cb[-1]) - F(y, cc[-1])) for x, y in zip(cb, cc))
+    assert d_query == F(9, 80) and d_inf == F(3, 5)
+    REPORT.append(f"K-S PromQL on the guide's data: D as written = {float(d_query)}, divided by le=+Inf = {float(d_inf)}")
+
+
 # ---------------------------------------------------------------- main
 def main() -> int:
     for method, cases in [("grubbs", grubbs_cases()), ("generalized-esd", esd_cases()), ("ks-two-sample", ks_cases())]:
@@ -683,6 +703,7 @@ def main() -> int:
     grubbs_monte_carlo()
     esd_monte_carlo()
     ks_asymptotic_accuracy()
+    guide_promql_numbers()
     for line in REPORT:
         print(line)
     return 0
