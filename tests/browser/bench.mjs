@@ -1,6 +1,6 @@
 // Measures edit-to-redraw time in Chromium: for each lesson's worked example, and for
-// 10,000 and 100,000 points on every method whose first field is a one-column list or
-// (x, y) rows. Each sample
+// 10,000 and 100,000 points on every method that takes data (every field filled: lists,
+// (x, y) rows, two samples, multi-column rows). Each sample
 // changes one parameter as a reader would (an input event) and times, inside the page,
 // from the event to the end of the frame that redrew verdict, tables and plot, and to
 // the next animation frame (when the browser can paint it). Prints medians and 95th
@@ -18,14 +18,14 @@ const index = JSON.parse(fs.readFileSync(path.join(WWW, 'lessons/index.json'), '
 const server = await serve();
 const browser = await launch();
 
-/** In the page: n pseudo-random values around 100 with one spike, as text; with several
- * columns, n rows of that many such values, one row per line. */
-function dataText(n, columns = 1) {
+/** In the page: n pseudo-random values around 100 (plus `shift`) with one spike, as text;
+ * with several columns, n rows of that many such values, one row per line. */
+function dataText(n, columns = 1, shift = 0) {
   let x = 12345;
   const values = [];
   for (let i = 0; i < n * columns; i++) {
     x = (x * 48271) % 2147483647;
-    values.push((100 + (x % 2000) / 100).toFixed(2));
+    values.push((100 + shift + (x % 2000) / 100).toFixed(2));
   }
   values[Math.floor(n * columns * 0.77)] = '400';
   if (columns === 1) return values.join(', ');
@@ -34,11 +34,21 @@ function dataText(n, columns = 1) {
   return rows.join('\n');
 }
 
+/** The text of one field of n rows, by its shape: (x, y) rows get x = 0, 1, 2, …;
+ * a second list (a two-sample test) is shifted by 1. */
+function fieldText(field, n, index) {
+  if (field.columns.length === 2 && field.columns[0].id === 'x') {
+    return dataText(n).split(', ').map((v, i) => `${i}, ${v}`).join('\n');
+  }
+  return dataText(n, field.columns.length, index);
+}
+
 /** Runs `samples` parameter edits in the page and returns their timings. */
 async function measure(page, count) {
   return page.evaluate(async (count) => {
     const perf = window.alertmath.perf;
-    const control = document.querySelector('#params input[type=number]') || document.querySelector('#params select');
+    // A continuous parameter (scaling an integer one by 1.05 would not be a whole number).
+    const control = document.querySelector('#params input[type=number]:not([step="1"])') || document.querySelector('#params select');
     const frame = () => new Promise((r) => requestAnimationFrame(r));
     const out = [];
     const values = control.tagName === 'SELECT' ? [...control.options].map((o) => o.value) : null;
@@ -85,32 +95,30 @@ for (const entry of index.lessons) {
   const lesson = JSON.parse(fs.readFileSync(path.join(WWW, `lessons/${entry.id}.json`), 'utf8'));
   const page = await openPage(browser, `${server.url}lesson.html?lesson=${entry.id}`);
   await page.waitForFunction(() => window.alertmath && window.alertmath.perf.good > 0);
-  const oneField = await page.evaluate(() => document.querySelectorAll('#fields textarea').length === 1);
-  // Columns of the first field: one-column lists, and (x, y) rows with x increasing.
-  const columns = await page.evaluate((id) => window.alertmath.engine.methods().find((m) => m.id === id)?.fields[0]?.columns.length ?? 0, lesson.method);
-  if (!oneField || !(columns === 1 || columns === 2) || lesson.method === 'square-root-law') {
+  const fields = await page.evaluate((id) => window.alertmath.engine.methods().find((m) => m.id === id)?.fields ?? [], lesson.method);
+  // The square-root law's rows are scenarios, not a series; a method without data has no n.
+  if (fields.length === 0 || lesson.method === 'square-root-law') {
     await page.close();
     continue;
   }
-  // (x, y) rows need x increasing; other multi-column fields (resource, workload) get rows
-  // of that many random values.
-  const xFirst = await page.evaluate((id) => window.alertmath.engine.methods().find((m) => m.id === id)?.fields[0]?.columns[0]?.id === 'x', lesson.method);
   for (const n of [10_000, 100_000]) {
-    const text = xFirst ? dataText(n).split(', ').map((v, i) => `${i}, ${v}`).join('\n') : dataText(n, columns);
-    const edit = await page.evaluate(async (text) => {
+    const texts = Object.fromEntries(fields.map((f, i) => [f.id, fieldText(f, n, i)]));
+    const edit = await page.evaluate(async (texts) => {
       const perf = window.alertmath.perf;
-      const area = document.querySelector('#fields textarea');
       const before = perf.good;
       const t0 = performance.now();
-      area.value = text;
-      area.dispatchEvent(new Event('input', { bubbles: true }));
+      for (const [id, text] of Object.entries(texts)) {
+        const area = document.getElementById(`field-${id}`);
+        area.value = text;
+        area.dispatchEvent(new Event('input', { bubbles: true }));
+      }
       // A field that cannot take long data (a 2×2 matrix) answers with a message.
       while (perf.good === before) {
         if (document.querySelector('.field-error:not([hidden])')) return null;
         await new Promise((r) => requestAnimationFrame(r));
       }
       return { ...perf.last, frame: perf.last.end - t0 };
-    }, text);
+    }, texts);
     if (!edit) break;
     await measure(page, 5);
     results.large[`${entry.id} ${n}`] = {

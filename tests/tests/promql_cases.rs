@@ -156,10 +156,33 @@ fn prometheus_published_cases_pass() {
     assert!(cases > 150, "only {cases} cases");
     assert!(failures.is_empty(), "{} of {cases} cases fail:\n{}", failures.len(), failures.join("\n"));
     // Every range function the engine offers is exercised by a published case.
-    for f in ["rate", "increase", "delta", "irate", "idelta", "deriv", "predict_linear", "avg_over_time", "sum_over_time",
-        "min_over_time", "max_over_time", "count_over_time", "stddev_over_time", "stdvar_over_time", "quantile_over_time",
-        "last_over_time", "changes", "resets", "double_exponential_smoothing", "abs", "clamp", "round", "sgn", "time", "vector"]
-    {
+    for f in [
+        "rate",
+        "increase",
+        "delta",
+        "irate",
+        "idelta",
+        "deriv",
+        "predict_linear",
+        "avg_over_time",
+        "sum_over_time",
+        "min_over_time",
+        "max_over_time",
+        "count_over_time",
+        "stddev_over_time",
+        "stdvar_over_time",
+        "quantile_over_time",
+        "last_over_time",
+        "changes",
+        "resets",
+        "double_exponential_smoothing",
+        "abs",
+        "clamp",
+        "round",
+        "sgn",
+        "time",
+        "vector",
+    ] {
         assert!(functions_seen.contains(f), "no published case for {f}");
     }
 }
@@ -169,11 +192,57 @@ fn prometheus_published_cases_pass() {
 #[test]
 fn random_queries_parse_or_fail_cleanly() {
     let pieces = [
-        "metric", "rate(", "avg_over_time(", "quantile_over_time(0.5, ", "abs(", "sum by (le) (", ")", "(", "[5m]", "[1h:]",
-        "[1h:1m]", " offset 1w", " > ", " > bool ", " / ", " * ", " + ", " - ", "-", "3", "0.75", " and ", " or ",
-        " unless ", " ignoring(le) group_left ", "{le=\"0.1\"}", "{a=~\"x.*\"}", "with (x = metric) ", "$window", "holt_winters(",
-        ", 0.5, 0.5)", "double_exponential_smoothing(", "sqrt(", "1e308", "NaN", "Inf", "#comment\n", "\"s\"", "[0s]", "@ 5",
-        "predict_linear(", ", 3600)", "deriv(", "[9999999y]", "[1ms:1ms]", "^", "%", "==", "idelta(", "clamp(", ",",
+        "metric",
+        "rate(",
+        "avg_over_time(",
+        "quantile_over_time(0.5, ",
+        "abs(",
+        "sum by (le) (",
+        ")",
+        "(",
+        "[5m]",
+        "[1h:]",
+        "[1h:1m]",
+        " offset 1w",
+        " > ",
+        " > bool ",
+        " / ",
+        " * ",
+        " + ",
+        " - ",
+        "-",
+        "3",
+        "0.75",
+        " and ",
+        " or ",
+        " unless ",
+        " ignoring(le) group_left ",
+        "{le=\"0.1\"}",
+        "{a=~\"x.*\"}",
+        "with (x = metric) ",
+        "$window",
+        "holt_winters(",
+        ", 0.5, 0.5)",
+        "double_exponential_smoothing(",
+        "sqrt(",
+        "1e308",
+        "NaN",
+        "Inf",
+        "#comment\n",
+        "\"s\"",
+        "[0s]",
+        "@ 5",
+        "predict_linear(",
+        ", 3600)",
+        "deriv(",
+        "[9999999y]",
+        "[1ms:1ms]",
+        "^",
+        "%",
+        "==",
+        "idelta(",
+        "clamp(",
+        ",",
     ];
     let mut storage = Storage::default();
     storage.series.push(Series {
@@ -222,7 +291,15 @@ fn a_twin_on_100000_points_is_bounded() {
         let _ = alertmath_core::analyze(&lesson.method, input.clone(), &alertmath_core::Params::new());
         eprintln!("{id}: exact method alone {:?}", start.elapsed());
         let start = std::time::Instant::now();
-        let result = alertmath_promql::twin::run(spec, id, &lesson.method, input, &alertmath_core::Params::new(), None, Version::V3);
+        let result = alertmath_promql::twin::run(
+            spec,
+            id,
+            &lesson.method,
+            input,
+            &alertmath_core::Params::new(),
+            None,
+            Version::V3,
+        );
         let took = start.elapsed();
         eprintln!("{id}: {:?} in {took:?}", result.as_ref().map(|r| r.counts).map_err(|e| e.message.clone()));
         assert!(took.as_secs() < 60, "{id} took {took:?}");

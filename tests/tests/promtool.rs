@@ -127,7 +127,11 @@ fn yaml_value(x: f64) -> String {
     if x.is_nan() {
         "NaN".into()
     } else if x.is_infinite() {
-        if x > 0.0 { "+Inf".into() } else { "-Inf".into() }
+        if x > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        }
     } else {
         format!("{:e}", x)
     }
@@ -137,7 +141,8 @@ fn yaml_value(x: f64) -> String {
 fn promtool_agrees_bit_for_bit_in_prometheus_2_mode() {
     let Some(tool) = promtool() else { return };
     let storage = storage();
-    let mut yaml = String::from("rule_files: []\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n    input_series:\n");
+    let mut yaml =
+        String::from("rule_files: []\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n    input_series:\n");
     for (d, v) in SERIES {
         yaml.push_str(&format!("      - series: '{}'\n        values: '{}'\n", d, v));
     }
@@ -153,7 +158,11 @@ fn promtool_agrees_bit_for_bit_in_prometheus_2_mode() {
                 Value::Vector(v) => v.into_iter().map(|s| (s.metric.to_text(), s.f)).collect(),
                 Value::String(_) => vec![],
             };
-            yaml.push_str(&format!("      - expr: '{}'\n        eval_time: {}m\n        exp_samples:\n", expr.replace('\'', "''"), m));
+            yaml.push_str(&format!(
+                "      - expr: '{}'\n        eval_time: {}m\n        exp_samples:\n",
+                expr.replace('\'', "''"),
+                m
+            ));
             if samples.is_empty() {
                 yaml.truncate(yaml.len() - "        exp_samples:\n".len());
                 yaml.push_str("        exp_samples: []\n");
@@ -206,7 +215,10 @@ fn promtool_passes_every_lesson_twins_exported_test() {
             std::fs::write(dir.join(&result.rule_file), &result.rule_yaml).unwrap();
             std::fs::write(dir.join(&result.test_file), &result.test_yaml).unwrap();
             if let Err(out) = run_promtool(&tool, &dir, &result.test_file) {
-                panic!("{}/{}: promtool disagrees:\n{}\n--- rule\n{}\n--- test\n{}", lesson.id, ex.id, out, result.rule_yaml, result.test_yaml);
+                panic!(
+                    "{}/{}: promtool disagrees:\n{}\n--- rule\n{}\n--- test\n{}",
+                    lesson.id, ex.id, out, result.rule_yaml, result.test_yaml
+                );
             }
             runs += 1;
         }

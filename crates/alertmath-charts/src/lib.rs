@@ -142,11 +142,12 @@ fn draw_panel<DB: DrawingBackend>(
     // Tick labels decide the margins.
     let plot_height_guess = (rect.height() - theme.px(56.0)).max(theme.px(40.0));
     let y_ticks_of = |y: &Scale| {
-        if y.log {
+        let ticks = if y.log {
             log_ticks(y.lo, y.hi)
         } else {
             nice_ticks(y.lo, y.hi, (plot_height_guess / theme.px(36.0)).clamp(2.0, 10.0) as usize)
-        }
+        };
+        whole_if(panel.y.integer, ticks)
     };
     let title_h = if panel.title.is_empty() { theme.px(6.0) } else { theme.px(20.0) };
     let layout = |y_ticks: &[f64]| -> Result<(Vec<String>, Rect), ChartError> {
@@ -192,6 +193,7 @@ fn draw_panel<DB: DrawingBackend>(
     } else {
         nice_ticks(x.lo, x.hi, (plot.width() / theme.px(90.0)).clamp(2.0, 12.0) as usize)
     };
+    let x_ticks = whole_if(panel.x.integer, x_ticks);
 
     // Grid, axes, tick labels, axis titles.
     for &v in &y_ticks {
@@ -249,6 +251,15 @@ fn draw_panel<DB: DrawingBackend>(
     }
     draw_legend(root, panel, &map, theme, stats)?;
     Ok(())
+}
+
+/// Keeps only the whole-number ticks of an axis of counts (1, 2, 3 rather than 1, 1.5, 2).
+fn whole_if(integer: bool, ticks: Vec<f64>) -> Vec<f64> {
+    if integer {
+        ticks.into_iter().filter(|v| v.fract() == 0.0).collect()
+    } else {
+        ticks
+    }
 }
 
 /// The range of an axis: fixed, or fitted to the layers (with 5% padding), never empty.

@@ -79,19 +79,28 @@ pub struct Axis {
     pub log: bool,
     /// A fixed range; otherwise the range fits the layers that have `fit` set.
     pub range: Option<[f64; 2]>,
+    /// Ticks only at whole numbers (counts: passes, lags, windows).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub integer: bool,
 }
 
 impl Axis {
     pub fn linear(label: impl Into<String>) -> Self {
-        Axis { label: label.into(), log: false, range: None }
+        Axis { label: label.into(), log: false, range: None, integer: false }
     }
 
     pub fn log(label: impl Into<String>) -> Self {
-        Axis { label: label.into(), log: true, range: None }
+        Axis { label: label.into(), log: true, range: None, integer: false }
     }
 
     pub fn with_range(mut self, lo: f64, hi: f64) -> Self {
         self.range = Some([lo, hi]);
+        self
+    }
+
+    /// Puts ticks at whole numbers only.
+    pub fn integer(mut self) -> Self {
+        self.integer = true;
         self
     }
 }

@@ -409,8 +409,12 @@ fn verify_twin(lesson: &Lesson, twin: &alertmath_promql::twin::TwinSpec) -> Vec<
         problems.push(format!("query does not parse: {}", e));
     }
     match (parse(&twin.guide, &vars, Version::V3), &twin.guide_error) {
-        (Ok(_), Some(want)) => problems.push(format!("guide_error says the guide's query fails (“{}”), but it parses", want)),
-        (Err(e), None) => problems.push(format!("the guide's query does not parse ({}); say so with guide_error", e.message)),
+        (Ok(_), Some(want)) => {
+            problems.push(format!("guide_error says the guide's query fails (“{}”), but it parses", want))
+        }
+        (Err(e), None) => {
+            problems.push(format!("the guide's query does not parse ({}); say so with guide_error", e.message))
+        }
         (Err(e), Some(want)) if !e.message.contains(want.as_str()) => {
             problems.push(format!("the guide's query fails with “{}”, which does not contain “{}”", e.message, want))
         }

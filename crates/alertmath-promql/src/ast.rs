@@ -191,12 +191,35 @@ pub enum ExprKind {
     Str(String),
     Selector(VectorSelector),
     /// A range selector `sel[range]`.
-    Matrix { sel: VectorSelector, range_ms: i64 },
+    Matrix {
+        sel: VectorSelector,
+        range_ms: i64,
+    },
     /// `expr[range:step] offset o`; `step_ms` 0 means the default evaluation interval.
-    Subquery { expr: Box<Expr>, range_ms: i64, step_ms: i64, offset_ms: i64 },
-    Call { func: &'static FuncDef, args: Vec<Expr> },
-    Aggregate { op: AggOp, param: Option<Box<Expr>>, expr: Box<Expr>, grouping: Vec<String>, without: bool },
-    Binary { op: BinOp, lhs: Box<Expr>, rhs: Box<Expr>, return_bool: bool, matching: VectorMatching },
+    Subquery {
+        expr: Box<Expr>,
+        range_ms: i64,
+        step_ms: i64,
+        offset_ms: i64,
+    },
+    Call {
+        func: &'static FuncDef,
+        args: Vec<Expr>,
+    },
+    Aggregate {
+        op: AggOp,
+        param: Option<Box<Expr>>,
+        expr: Box<Expr>,
+        grouping: Vec<String>,
+        without: bool,
+    },
+    Binary {
+        op: BinOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+        return_bool: bool,
+        matching: VectorMatching,
+    },
     Neg(Box<Expr>),
     Paren(Box<Expr>),
 }

@@ -394,7 +394,15 @@ impl<'a> Engine<'a> {
             Ln => simple(&f64::ln),
             Log2 => simple(&f64::log2),
             Log10 => simple(&f64::log10),
-            Sgn => simple(&|x: f64| if x > 0.0 { 1.0 } else if x < 0.0 { -1.0 } else { x }),
+            Sgn => simple(&|x: f64| {
+                if x > 0.0 {
+                    1.0
+                } else if x < 0.0 {
+                    -1.0
+                } else {
+                    x
+                }
+            }),
             Round => {
                 let to = self.scalar_arg(args.get(1), t)?.unwrap_or(1.0);
                 let inv = 1.0 / to;
@@ -480,7 +488,9 @@ impl<'a> Engine<'a> {
                     Some(functions::quantile(scalar_values.first().copied().unwrap_or(f64::NAN), &mut copy))
                 }
                 LastOverTime => vs.last().copied(),
-                Changes => Some(vs.windows(2).filter(|w| w[0] != w[1] && !(w[0].is_nan() && w[1].is_nan())).count() as f64),
+                Changes => {
+                    Some(vs.windows(2).filter(|w| w[0] != w[1] && !(w[0].is_nan() && w[1].is_nan())).count() as f64)
+                }
                 Resets => Some(vs.windows(2).filter(|w| w[1] < w[0]).count() as f64),
                 DoubleExponentialSmoothing => functions::double_exponential_smoothing(
                     vs,
@@ -622,7 +632,13 @@ fn vector_scalar(op: BinOp, v: Vec<Sample>, s: f64, swap: bool, return_bool: boo
     out
 }
 
-fn vector_vector(op: BinOp, lhs: Vec<Sample>, rhs: Vec<Sample>, return_bool: bool, m: &VectorMatching) -> Result<Vec<Sample>, EvalError> {
+fn vector_vector(
+    op: BinOp,
+    lhs: Vec<Sample>,
+    rhs: Vec<Sample>,
+    return_bool: bool,
+    m: &VectorMatching,
+) -> Result<Vec<Sample>, EvalError> {
     let swapped = m.card == Card::OneToMany;
     let (many, one) = if swapped { (rhs, lhs) } else { (lhs, rhs) };
     let mut one_side: HashMap<Labels, Sample> = HashMap::new();
@@ -662,7 +678,11 @@ fn vector_vector(op: BinOp, lhs: Vec<Sample>, rhs: Vec<Sample>, return_bool: boo
             metric = metric.without_name();
         }
         if m.card == Card::OneToOne {
-            metric = if m.on { metric.keep(&m.labels) } else { Labels(metric.0.into_iter().filter(|(k, _)| !m.labels.contains(k)).collect()) };
+            metric = if m.on {
+                metric.keep(&m.labels)
+            } else {
+                Labels(metric.0.into_iter().filter(|(k, _)| !m.labels.contains(k)).collect())
+            };
         }
         for l in &m.include {
             let v = o.metric.get(l).to_string();
@@ -689,7 +709,14 @@ struct Group {
     values: Vec<f64>,
 }
 
-fn aggregate(op: AggOp, param: Option<f64>, v: Vec<Sample>, grouping: &[String], without: bool, version: Version) -> Vec<Sample> {
+fn aggregate(
+    op: AggOp,
+    param: Option<f64>,
+    v: Vec<Sample>,
+    grouping: &[String],
+    without: bool,
+    version: Version,
+) -> Vec<Sample> {
     let mut order: Vec<Labels> = Vec::new();
     let mut groups: HashMap<Labels, Group> = HashMap::new();
     for s in v {

@@ -88,7 +88,11 @@ impl Export<'_> {
         if self.version == Version::V3 {
             y.push_str("# promtool 2.x closes range windows on the left; a sample exactly at the window's start\n# can then change a result. Export with the 2.x setting to test with promtool 2.\n");
         }
-        y.push_str(&format!("rule_files:\n  - {}\nevaluation_interval: {}\ntests:\n", self.rule_file(), fmt_duration(self.interval_ms)));
+        y.push_str(&format!(
+            "rule_files:\n  - {}\nevaluation_interval: {}\ntests:\n",
+            self.rule_file(),
+            fmt_duration(self.interval_ms)
+        ));
         y.push_str(&format!("  - interval: {}\n    input_series:\n", fmt_duration(self.interval_ms)));
         if self.series.is_empty() {
             y.push_str("      []\n");
@@ -115,7 +119,10 @@ impl Export<'_> {
                             y.push_str(&format!("              {}: {}\n", k, quote(v)));
                         }
                     }
-                    y.push_str(&format!("            exp_annotations:\n              summary: {}\n", quote(self.summary)));
+                    y.push_str(&format!(
+                        "            exp_annotations:\n              summary: {}\n",
+                        quote(self.summary)
+                    ));
                 }
             }
         }

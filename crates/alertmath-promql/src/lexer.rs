@@ -347,7 +347,10 @@ fn number_or_duration(src: &str, start: usize) -> Result<(Tok, usize), ParseErro
                 ));
             };
             if n < 0 {
-                return Err(ParseError::new(Span::new(start, j), "A duration must be a whole number with a unit, as in 90s."));
+                return Err(ParseError::new(
+                    Span::new(start, j),
+                    "A duration must be a whole number with a unit, as in 90s.",
+                ));
             }
             total = total.saturating_add(n.saturating_mul(ms));
         }
@@ -358,7 +361,10 @@ fn number_or_duration(src: &str, start: usize) -> Result<(Tok, usize), ParseErro
             ));
         }
         if total > MAX_DURATION_MS {
-            return Err(ParseError::new(Span::new(start, j), "This duration is longer than this playground evaluates (at most 1000 years)."));
+            return Err(ParseError::new(
+                Span::new(start, j),
+                "This duration is longer than this playground evaluates (at most 1000 years).",
+            ));
         }
         return Ok((Tok::Duration(total), j));
     }
@@ -376,9 +382,8 @@ fn number_or_duration(src: &str, start: usize) -> Result<(Tok, usize), ParseErro
         }
     }
     let text = src.get(start..i).unwrap_or("");
-    let value: f64 = text
-        .parse()
-        .map_err(|_| ParseError::new(Span::new(start, i), format!("“{}” is not a number.", text)))?;
+    let value: f64 =
+        text.parse().map_err(|_| ParseError::new(Span::new(start, i), format!("“{}” is not a number.", text)))?;
     Ok((Tok::Number(value), i))
 }
 

@@ -12,12 +12,12 @@
 pub mod ast;
 pub mod error;
 pub mod eval;
+pub mod export;
 pub mod functions;
 pub mod lexer;
 pub mod notation;
 pub mod parser;
 pub mod regex;
-pub mod export;
 pub mod twin;
 
 pub use error::{EvalError, ParseError, Span};

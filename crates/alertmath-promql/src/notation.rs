@@ -65,7 +65,13 @@ pub fn write(values: &[Option<f64>]) -> String {
             None => "_".to_string(),
             Some(x) if x.to_bits() == STALE_NAN => "stale".to_string(),
             Some(x) if x.is_nan() => "NaN".to_string(),
-            Some(x) if x.is_infinite() => if *x > 0.0 { "Inf".to_string() } else { "-Inf".to_string() },
+            Some(x) if x.is_infinite() => {
+                if *x > 0.0 {
+                    "Inf".to_string()
+                } else {
+                    "-Inf".to_string()
+                }
+            }
             Some(x) => format!("{}", x),
         })
         .collect::<Vec<_>>()

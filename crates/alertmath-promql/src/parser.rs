@@ -34,7 +34,8 @@ pub fn parse(src: &str, vars: &Vars, version: Version) -> Result<Expr, ParseErro
                     ),
                 ));
             };
-            let sub = lex(value).map_err(|e| ParseError::new(t.span, format!("${} = “{}”: {}", name, value, e.message)))?;
+            let sub =
+                lex(value).map_err(|e| ParseError::new(t.span, format!("${} = “{}”: {}", name, value, e.message)))?;
             for s in sub {
                 if s.tok != Tok::Eof {
                     tokens.push(Token { tok: s.tok, span: t.span });
@@ -74,7 +75,10 @@ const KEYWORDS: &[&str] =
 
 impl Parser {
     fn token(&self) -> Token {
-        self.tokens.get(self.pos).cloned().unwrap_or(Token { tok: Tok::Eof, span: Span::new(self.src_len, self.src_len) })
+        self.tokens
+            .get(self.pos)
+            .cloned()
+            .unwrap_or(Token { tok: Tok::Eof, span: Span::new(self.src_len, self.src_len) })
     }
 
     fn peek(&self) -> Tok {
@@ -99,7 +103,10 @@ impl Parser {
             self.pos += 1;
             Ok(t.span)
         } else {
-            Err(ParseError::new(t.span, format!("Expected {} {}, found {}.", want.describe(), context, t.tok.describe())))
+            Err(ParseError::new(
+                t.span,
+                format!("Expected {} {}, found {}.", want.describe(), context, t.tok.describe()),
+            ))
         }
     }
 
@@ -159,9 +166,16 @@ impl Parser {
                 if self.is_word("group_left") || self.is_word("group_right") {
                     let t = self.next();
                     if op.is_set() {
-                        return Err(ParseError::new(t.span, "no grouping allowed for “and”, “or” and “unless” operations."));
+                        return Err(ParseError::new(
+                            t.span,
+                            "no grouping allowed for “and”, “or” and “unless” operations.",
+                        ));
                     }
-                    matching.card = if self.tokens.get(self.pos - 1).is_some_and(|t| matches!(&t.tok, Tok::Ident(w) if w.eq_ignore_ascii_case("group_left"))) {
+                    matching.card = if self
+                        .tokens
+                        .get(self.pos - 1)
+                        .is_some_and(|t| matches!(&t.tok, Tok::Ident(w) if w.eq_ignore_ascii_case("group_left")))
+                    {
                         Card::ManyToOne
                     } else {
                         Card::OneToMany
@@ -229,7 +243,10 @@ impl Parser {
                 if !matches!(operand.ty, Type::Scalar | Type::Vector) {
                     return Err(ParseError::new(
                         span,
-                        format!("unary expression only allowed on expressions of type scalar or instant vector, got “{}”.", operand.ty.name()),
+                        format!(
+                            "unary expression only allowed on expressions of type scalar or instant vector, got “{}”.",
+                            operand.ty.name()
+                        ),
                     ));
                 }
                 if t.tok == Tok::Add {
@@ -254,7 +271,10 @@ impl Parser {
             Tok::Duration(ms) => Ok((ms, t.span)),
             Tok::Number(x) => Err(ParseError::new(
                 t.span,
-                format!("Expected a duration {} such as 5m or 1h, found the number {} (write {}s for seconds).", context, x, x),
+                format!(
+                    "Expected a duration {} such as 5m or 1h, found the number {} (write {}s for seconds).",
+                    context, x, x
+                ),
             )),
             other => Err(ParseError::new(
                 t.span,
@@ -271,7 +291,8 @@ impl Parser {
                     let (range_ms, _) = self.duration("in [ ]")?;
                     if matches!(self.peek(), Tok::Colon) {
                         self.next();
-                        let step_ms = if matches!(self.peek(), Tok::RBracket) { 0 } else { self.duration("after “:”")?.0 };
+                        let step_ms =
+                            if matches!(self.peek(), Tok::RBracket) { 0 } else { self.duration("after “:”")?.0 };
                         let close = self.expect(Tok::RBracket, "to close the subquery")?;
                         if !matches!(e.ty, Type::Scalar | Type::Vector) {
                             return Err(ParseError::new(
@@ -376,7 +397,8 @@ impl Parser {
                         "vector selector must contain at least one non-empty matcher.",
                     ));
                 }
-                let name = matchers.iter().find(|m| m.name == "__name__" && m.op == MatchOp::Equal).map(|m| m.value.clone());
+                let name =
+                    matchers.iter().find(|m| m.name == "__name__" && m.op == MatchOp::Equal).map(|m| m.value.clone());
                 Ok(Expr {
                     kind: ExprKind::Selector(VectorSelector { name, matchers, offset_ms: 0 }),
                     span: t.span.to(close),
@@ -398,7 +420,9 @@ impl Parser {
             ));
         }
         if let Some(op) = AggOp::from_name(&word) {
-            if matches!(next, Tok::LParen) || matches!(&next, Tok::Ident(w) if w.eq_ignore_ascii_case("by") || w.eq_ignore_ascii_case("without")) {
+            if matches!(next, Tok::LParen)
+                || matches!(&next, Tok::Ident(w) if w.eq_ignore_ascii_case("by") || w.eq_ignore_ascii_case("without"))
+            {
                 return self.aggregate(op, span);
             }
         }
@@ -441,7 +465,10 @@ impl Parser {
                         Tok::EqlRegex => MatchOp::Regex,
                         Tok::NeqRegex => MatchOp::NotRegex,
                         Tok::Eql => {
-                            return Err(ParseError::new(op_tok.span, "Label matchers use a single “=”, as in {job=\"api\"}."))
+                            return Err(ParseError::new(
+                                op_tok.span,
+                                "Label matchers use a single “=”, as in {job=\"api\"}.",
+                            ))
                         }
                         other => {
                             return Err(ParseError::new(
@@ -452,7 +479,10 @@ impl Parser {
                     };
                     let v = self.next();
                     let Tok::Str(value) = v.tok else {
-                        return Err(ParseError::new(v.span, "A label value must be a quoted string, as in {job=\"api\"}."));
+                        return Err(ParseError::new(
+                            v.span,
+                            "A label value must be a quoted string, as in {job=\"api\"}.",
+                        ));
                     };
                     if matches!(op, MatchOp::Regex | MatchOp::NotRegex) {
                         crate::regex::Regex::new(&value).map_err(|e| ParseError::new(v.span, e))?;
@@ -465,12 +495,18 @@ impl Parser {
                         Tok::RBrace => {}
                         other => {
                             let s = self.token().span;
-                            return Err(ParseError::new(s, format!("Expected “,” or “}}” in a selector, found {}.", other.describe())));
+                            return Err(ParseError::new(
+                                s,
+                                format!("Expected “,” or “}}” in a selector, found {}.", other.describe()),
+                            ));
                         }
                     }
                 }
                 other => {
-                    return Err(ParseError::new(t.span, format!("Expected a label matcher or “}}”, found {}.", other.describe())))
+                    return Err(ParseError::new(
+                        t.span,
+                        format!("Expected a label matcher or “}}”, found {}.", other.describe()),
+                    ))
                 }
             }
         }
@@ -535,7 +571,10 @@ impl Parser {
         }
         if let Some(p) = &param {
             if p.ty != Type::Scalar {
-                return Err(ParseError::new(p.span, format!("expected type scalar in aggregation parameter, got {}.", p.ty.name())));
+                return Err(ParseError::new(
+                    p.span,
+                    format!("expected type scalar in aggregation parameter, got {}.", p.ty.name()),
+                ));
             }
         }
         Ok(Expr {
@@ -567,11 +606,8 @@ impl Parser {
         let whole = span.to(close);
         let min = func.args.len() - func.optional;
         if args.len() < min || args.len() > func.args.len() {
-            let count = if func.optional > 0 {
-                format!("{} to {}", min, func.args.len())
-            } else {
-                func.args.len().to_string()
-            };
+            let count =
+                if func.optional > 0 { format!("{} to {}", min, func.args.len()) } else { func.args.len().to_string() };
             return Err(ParseError::new(
                 whole,
                 format!(
@@ -594,7 +630,10 @@ impl Parser {
                         }
                     }
                     (Type::Vector, Type::Matrix) => {
-                        format!(" {} works on one value per series; drop the range or use a *_over_time function.", func.name)
+                        format!(
+                            " {} works on one value per series; drop the range or use a *_over_time function.",
+                            func.name
+                        )
                     }
                     _ => String::new(),
                 };
@@ -632,13 +671,20 @@ impl Parser {
                 };
                 return Err(ParseError::new(
                     side.span,
-                    format!("binary expression must contain only scalar and instant vector types, not {}.{}", side.ty.name(), hint),
+                    format!(
+                        "binary expression must contain only scalar and instant vector types, not {}.{}",
+                        side.ty.name(),
+                        hint
+                    ),
                 ));
             }
         }
         let both_scalar = lhs.ty == Type::Scalar && rhs.ty == Type::Scalar;
         if op.is_comparison() && both_scalar && !return_bool {
-            return Err(ParseError::new(op_span, "comparisons between scalars must use BOOL modifier, as in 1 > bool 0."));
+            return Err(ParseError::new(
+                op_span,
+                "comparisons between scalars must use BOOL modifier, as in 1 > bool 0.",
+            ));
         }
         if op.is_set() && (lhs.ty == Type::Scalar || rhs.ty == Type::Scalar) {
             return Err(ParseError::new(
@@ -646,14 +692,19 @@ impl Parser {
                 format!("set operator “{}” not allowed in binary scalar expression.", op.symbol()),
             ));
         }
-        let has_matching = !matching.labels.is_empty() || matching.on || matching.card != Card::OneToOne && matching.card != Card::ManyToMany;
+        let has_matching = !matching.labels.is_empty()
+            || matching.on
+            || matching.card != Card::OneToOne && matching.card != Card::ManyToMany;
         if has_matching && (lhs.ty == Type::Scalar || rhs.ty == Type::Scalar) {
             return Err(ParseError::new(op_span, "vector matching only allowed between instant vectors."));
         }
         if !matching.include.is_empty() {
             for l in &matching.include {
                 if matching.on && matching.labels.contains(l) {
-                    return Err(ParseError::new(op_span, format!("label “{}” must not occur in ON and GROUP clause at once.", l)));
+                    return Err(ParseError::new(
+                        op_span,
+                        format!("label “{}” must not occur in ON and GROUP clause at once.", l),
+                    ));
                 }
             }
         }

@@ -276,7 +276,13 @@ fn map_series(spec: &TwinSpec, method: &str, input: &Input, analysis: &Analysis)
                     series.t.push(t);
                     series.v.push(v);
                 }
-                points.push((t, format!("#{} at {}", i + 1, fmt_duration(t)), t as f64 / 60_000.0, v, flags.get(i).copied().unwrap_or(false)));
+                points.push((
+                    t,
+                    format!("#{} at {}", i + 1, fmt_duration(t)),
+                    t as f64 / 60_000.0,
+                    v,
+                    flags.get(i).copied().unwrap_or(false),
+                ));
             }
             // promtool's notation needs a regular grid.
             let regular = times.iter().all(|t| t % interval == 0) && times.windows(2).all(|w| w[1] > w[0]);
@@ -303,7 +309,14 @@ fn map_series(spec: &TwinSpec, method: &str, input: &Input, analysis: &Analysis)
                 ),
                 "The rule is evaluated at every sample's time, as Prometheus evaluates an alerting rule every evaluation interval; each evaluation sees only the samples up to that time.".to_string(),
             ];
-            Ok(Mapped { storage: Storage { series: vec![series] }, points, mapping, notation, row_label: None, span_end: 0 })
+            Ok(Mapped {
+                storage: Storage { series: vec![series] },
+                points,
+                mapping,
+                notation,
+                row_label: None,
+                span_end: 0,
+            })
         }
         SeriesSpec::Counters { field, label, columns, span } => {
             let span_ms = duration_ms(span)?;
@@ -319,10 +332,8 @@ fn map_series(spec: &TwinSpec, method: &str, input: &Input, analysis: &Analysis)
                 let values = input.col(&f.key(column));
                 n_rows = n_rows.max(values.len());
                 for (row, &total) in values.iter().enumerate() {
-                    let labels = Labels::new(vec![
-                        ("__name__".into(), counter.clone()),
-                        (label.clone(), (row + 1).to_string()),
-                    ]);
+                    let labels =
+                        Labels::new(vec![("__name__".into(), counter.clone()), (label.clone(), (row + 1).to_string())]);
                     let mut s = Series { labels: labels.clone(), t: Vec::new(), v: Vec::new() };
                     let mut grid = Vec::with_capacity(steps as usize + 1);
                     for k in 0..=steps {
@@ -339,7 +350,15 @@ fn map_series(spec: &TwinSpec, method: &str, input: &Input, analysis: &Analysis)
             let first_col = columns.keys().next().cloned().unwrap_or_default();
             let ys = input.col(&f.key(&first_col));
             let points = (0..n_rows)
-                .map(|r| (span_ms, format!("{} {}", label, r + 1), (r + 1) as f64, ys.get(r).copied().unwrap_or(f64::NAN), flags.get(r).copied().unwrap_or(false)))
+                .map(|r| {
+                    (
+                        span_ms,
+                        format!("{} {}", label, r + 1),
+                        (r + 1) as f64,
+                        ys.get(r).copied().unwrap_or(f64::NAN),
+                        flags.get(r).copied().unwrap_or(false),
+                    )
+                })
                 .collect();
             let names: Vec<String> = columns.iter().map(|(c, n)| format!("{} → {}", c, n)).collect();
             let mapping = vec![
@@ -476,14 +495,21 @@ pub fn run(
     }
     if let Some((_, _, op, _)) = sides {
         if matches!(op, BinOp::Gtr | BinOp::Lss) {
-            notes.push(format!("The query compares with “{}”: a value exactly at the threshold does not fire.", op.symbol()));
+            notes.push(format!(
+                "The query compares with “{}”: a value exactly at the threshold does not fire.",
+                op.symbol()
+            ));
         }
     }
     if mapped.notation.is_empty() {
         notes.push("The timestamps are not a regular grid of the interval, so the promtool test file cannot list the series; the rule file is still valid.".into());
     }
     let plot = plot(&evaluations, sides.is_some(), mapped.row_label.is_some());
-    let for_ms = if spec.r#for.trim().is_empty() { 0 } else { duration_ms(&spec.r#for).or_else(|e| if spec.r#for.trim() == "0s" { Ok(0) } else { Err(e) })? };
+    let for_ms = if spec.r#for.trim().is_empty() {
+        0
+    } else {
+        duration_ms(&spec.r#for).or_else(|e| if spec.r#for.trim() == "0s" { Ok(0) } else { Err(e) })?
+    };
     let export = crate::export::Export {
         lesson,
         alert: &spec.alert,
@@ -544,7 +570,8 @@ fn firing_alerts(
             active.entry(l.clone()).or_insert(t);
         }
         if check_times.contains(&t) {
-            let firing: Vec<Labels> = active.iter().filter(|(_, &since)| t - since >= for_ms).map(|(l, _)| l.clone()).collect();
+            let firing: Vec<Labels> =
+                active.iter().filter(|(_, &since)| t - since >= for_ms).map(|(l, _)| l.clone()).collect();
             out.push((t, firing));
         }
         t += interval;
@@ -562,7 +589,11 @@ fn plot(evals: &[Evaluation], has_sides: bool, rows: bool) -> Plot {
     let (ex, ey) = pick(&|e| e.exact);
     let (px, py) = pick(&|e| e.promql);
     let y_label = if rows { "the query's left side" } else { "value" };
-    let mut top = Panel::new("Data, with the exact method's flags and the PromQL query's", Axis::linear(x_label), Axis::linear(y_label));
+    let mut top = Panel::new(
+        "Data, with the exact method's flags and the PromQL query's",
+        Axis::linear(x_label),
+        Axis::linear(y_label),
+    );
     if !rows {
         top.push(Layer::line(xs.clone(), ys.clone(), Role::Data, ""));
     }
@@ -578,7 +609,11 @@ fn plot(evals: &[Evaluation], has_sides: bool, rows: bool) -> Plot {
     if has_sides {
         let lhs: Vec<f64> = evals.iter().map(|e| e.lhs.unwrap_or(f64::NAN)).collect();
         let rhs: Vec<f64> = evals.iter().map(|e| e.rhs.unwrap_or(f64::NAN)).collect();
-        let mut bottom = Panel::new("The query's comparison: left side against right side", Axis::linear(x_label), Axis::linear("PromQL value"));
+        let mut bottom = Panel::new(
+            "The query's comparison: left side against right side",
+            Axis::linear(x_label),
+            Axis::linear("PromQL value"),
+        );
         if rows {
             bottom.push(Layer::points(xs.clone(), rhs, Role::Threshold, "right side (threshold)"));
             bottom.push(Layer::points(xs, lhs, Role::Model, "left side"));

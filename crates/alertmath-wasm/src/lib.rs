@@ -244,7 +244,11 @@ pub fn draw(canvas: &HtmlCanvasElement, analysis: &Analysis, view: &JsValue) -> 
     draw_plot(canvas, &analysis.inner.plot, view)
 }
 
-fn draw_plot(canvas: &HtmlCanvasElement, plot: &alertmath_core::plot::Plot, view: &JsValue) -> Result<JsValue, JsValue> {
+fn draw_plot(
+    canvas: &HtmlCanvasElement,
+    plot: &alertmath_core::plot::Plot,
+    view: &JsValue,
+) -> Result<JsValue, JsValue> {
     let scale = Reflect::get(view, &"scale".into()).ok().and_then(|v| v.as_f64()).unwrap_or(1.0);
     let dark = Reflect::get(view, &"dark".into()).ok().and_then(|v| v.as_bool()).unwrap_or(false);
     let backend = canvas::MeasuredCanvas::new(canvas)
@@ -304,7 +308,10 @@ pub fn promql_twin(
     version: &str,
 ) -> Result<Twin, JsValue> {
     let spec: alertmath_promql::twin::TwinSpec = serde_wasm_bindgen::from_value(spec.clone()).map_err(|e| {
-        to_js_error(&InputError::new(ErrorKind::Field, format!("The PromQL twin's specification is not valid ({}).", e)))
+        to_js_error(&InputError::new(
+            ErrorKind::Field,
+            format!("The PromQL twin's specification is not valid ({}).", e),
+        ))
     })?;
     let input = input_from_js(input).map_err(|e| to_js_error(&e))?;
     let params = params_from_js(params).map_err(|e| to_js_error(&e))?;

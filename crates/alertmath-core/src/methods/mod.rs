@@ -11,11 +11,15 @@ use crate::spec::MethodSpec;
 
 pub mod common;
 pub mod derivative;
+pub mod extreme;
 pub mod finite_differences;
 pub mod frozen_signal;
+pub mod generalized_esd;
 pub mod gradient;
+pub mod grubbs;
 pub mod iqr;
 pub mod jacobian;
+pub mod ks_two_sample;
 pub mod mad;
 pub mod promql;
 pub mod rates_common;
@@ -39,6 +43,9 @@ pub static METHODS: &[&Method] = &[
     &z_score::METHOD,
     &iqr::METHOD,
     &mad::METHOD,
+    &grubbs::METHOD,
+    &generalized_esd::METHOD,
+    &ks_two_sample::METHOD,
     &derivative::METHOD,
     &seasonal_derivative::METHOD,
     &velocity_z_score::METHOD,
