@@ -10,8 +10,11 @@ use crate::params::ResolvedParams;
 use crate::spec::MethodSpec;
 
 pub mod common;
+pub mod double_exponential_smoothing;
+pub mod holt_winters;
 pub mod iqr;
 pub mod mad;
+pub mod series_models;
 pub mod square_root_law;
 pub mod z_score;
 
@@ -24,7 +27,14 @@ pub struct Method {
 }
 
 /// Every method, in site order.
-pub static METHODS: &[&Method] = &[&square_root_law::METHOD, &z_score::METHOD, &iqr::METHOD, &mad::METHOD];
+pub static METHODS: &[&Method] = &[
+    &square_root_law::METHOD,
+    &z_score::METHOD,
+    &iqr::METHOD,
+    &mad::METHOD,
+    &holt_winters::METHOD,
+    &double_exponential_smoothing::METHOD,
+];
 
 /// The method with this id.
 pub fn method(id: &str) -> Option<&'static Method> {

@@ -1,0 +1,179 @@
+//! Pieces the forecasting models share (Holt-Winters, Prometheus's double exponential
+//! smoothing, ARIMA, GARCH): where each sample sits on the x axis, how the residual
+//! scale is estimated, and the "observed points, flagged ones highlighted" layers for a
+//! series with gaps.
+//!
+//! These models step from one sample to the next: they assume equally spaced samples
+//! and treat a `NaN` as a missing step. Timestamps, when given, only place the samples
+//! and the forecasts on the x axis.
+
+use super::common::Series;
+use crate::analysis::Points;
+use crate::plot::{Column, Layer, Role};
+use crate::stats::median_in_place;
+
+/// The x position of every sample and of the steps after the last one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timeline {
+    /// The sample's time in seconds when the series has timestamps, else its 1-based
+    /// position (the initial state of a model sits at 0).
+    pub x: Vec<f64>,
+    /// The axis label.
+    pub label: &'static str,
+    /// The distance between two steps on that axis (the median spacing of the timestamps).
+    pub dx: f64,
+    /// Whether the timestamps are unevenly spaced (the models ignore the spacing).
+    pub irregular: bool,
+}
+
+impl Timeline {
+    pub fn of(series: &Series) -> Timeline {
+        let n = series.len();
+        if !series.timestamped {
+            return Timeline { x: (1..=n).map(|i| i as f64).collect(), label: "step", dx: 1.0, irregular: false };
+        }
+        let mut diffs: Vec<f64> = series.t.windows(2).map(|w| w[1] - w[0]).filter(|d| *d > 0.0).collect();
+        let dx = if diffs.is_empty() { 1.0 } else { median_in_place(&mut diffs) };
+        let dx = if dx.is_finite() && dx > 0.0 { dx } else { 1.0 };
+        let irregular = series.t.windows(2).any(|w| ((w[1] - w[0]) - dx).abs() > 1e-6 * dx.abs().max(1e-300));
+        Timeline { x: series.t.clone(), label: "time (s)", dx, irregular }
+    }
+
+    /// The x of the h-th step after the last sample (h = 0 is the last sample itself,
+    /// or the initial state when there is none).
+    pub fn ahead(&self, h: usize) -> f64 {
+        let last = self.x.last().copied().unwrap_or(0.0);
+        last + h as f64 * self.dx
+    }
+
+    /// The x of the step before the first sample (where an initial state sits).
+    pub fn before_first(&self) -> f64 {
+        self.x.first().map_or(0.0, |&x0| x0 - self.dx)
+    }
+
+    /// A note for unevenly spaced timestamps, if they are.
+    pub fn irregular_note(&self) -> Option<String> {
+        self.irregular.then(|| {
+            format!(
+                "The timestamps are unevenly spaced. The model steps from one sample to the next as if they were equally spaced (median spacing {} s); mark a missing scrape with a NaN row instead of leaving it out.",
+                crate::fmt::num(self.dx)
+            )
+        })
+    }
+}
+
+/// How the scale of the one-step residuals is estimated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResidualScale {
+    /// √(Σe²/n): the maximum-likelihood σ of normal errors (statsmodels' ETS `mse`).
+    Rms,
+    /// 1.4826 × median |e − median(e)|: barely moved by the anomalies it should find.
+    Mad,
+}
+
+/// The scale of the finite residuals and how many there were. NaN when there are none.
+pub fn residual_scale(residuals: &[f64], kind: ResidualScale) -> (f64, usize) {
+    let finite: Vec<f64> = residuals.iter().copied().filter(|e| e.is_finite()).collect();
+    let n = finite.len();
+    if n == 0 {
+        return (f64::NAN, 0);
+    }
+    match kind {
+        ResidualScale::Rms => (rms(&finite), n),
+        ResidualScale::Mad => {
+            let mut buf = finite.clone();
+            let med = median_in_place(&mut buf);
+            buf.clear();
+            buf.extend(finite.iter().map(|e| (e - med).abs()));
+            (crate::stats::MAD_TO_SD * median_in_place(&mut buf), n)
+        }
+    }
+}
+
+/// √(Σx²/n), scaled by the largest |x| first so that squares of 1e200 do not overflow.
+pub fn rms(xs: &[f64]) -> f64 {
+    if xs.is_empty() {
+        return f64::NAN;
+    }
+    let big = xs.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    if big == 0.0 || !big.is_finite() {
+        return big;
+    }
+    let squares: Vec<f64> = xs.iter().map(|x| (x / big) * (x / big)).collect();
+    big * (crate::stats::sum(&squares) / xs.len() as f64).sqrt()
+}
+
+/// The per-point data of an analysis over a series with gaps: only the observed samples
+/// (a gap has no value to score or draw), with the data and flagged layers sharing the
+/// same columns.
+pub fn observed_points(x: &[f64], y: &[f64], score: &[f64], flag: &[bool], score_label: &str) -> (Points, [Layer; 2]) {
+    let keep: Vec<usize> = (0..y.len().min(x.len())).filter(|&i| y[i].is_finite()).collect();
+    let px: Column = keep.iter().map(|&i| x[i]).collect();
+    let py: Column = keep.iter().map(|&i| y[i]).collect();
+    let ps: Vec<f64> = keep.iter().map(|&i| score.get(i).copied().unwrap_or(f64::NAN)).collect();
+    let pf: Vec<bool> = keep.iter().map(|&i| flag.get(i).copied().unwrap_or(false)).collect();
+    let fx: Vec<f64> = keep.iter().filter(|&&i| flag.get(i).copied().unwrap_or(false)).map(|&i| x[i]).collect();
+    let fy: Vec<f64> = keep.iter().filter(|&&i| flag.get(i).copied().unwrap_or(false)).map(|&i| y[i]).collect();
+    let layers = [
+        Layer::points(px.clone(), py.clone(), Role::Data, "observed"),
+        Layer::points(fx, fy, Role::Flagged, "flagged"),
+    ];
+    (Points { x: px, y: py, score: ps, flag: pf, score_label: score_label.to_string() }, layers)
+}
+
+/// A number as Unicode subscript digits, for state names: ℓ₁₂.
+pub fn sub(n: usize) -> String {
+    n.to_string()
+        .chars()
+        .map(|c| match c {
+            '0' => '₀',
+            '1' => '₁',
+            '2' => '₂',
+            '3' => '₃',
+            '4' => '₄',
+            '5' => '₅',
+            '6' => '₆',
+            '7' => '₇',
+            '8' => '₈',
+            '9' => '₉',
+            other => other,
+        })
+        .collect()
+}
+
+/// A cell for a table: the number, or empty for a missing one.
+pub fn cell(x: f64) -> String {
+    if x.is_nan() {
+        String::new()
+    } else {
+        crate::fmt::num(x)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rms_survives_huge_values() {
+        assert_eq!(rms(&[3.0, -4.0]), (12.5f64).sqrt());
+        assert!((rms(&[1e200, 1e200]) - 1e200).abs() < 1e186);
+        assert!(rms(&[]).is_nan());
+    }
+
+    #[test]
+    fn timeline_of_a_plain_series_counts_steps() {
+        let s = Series { t: vec![0.0, 60.0, 120.0], v: vec![1.0, 2.0, 3.0], timestamped: false };
+        let tl = Timeline::of(&s);
+        assert_eq!((tl.ahead(0), tl.dx), (3.0, 1.0));
+        assert_eq!(tl.x, vec![1.0, 2.0, 3.0]);
+        let s = Series { t: vec![0.0, 60.0, 180.0, 240.0], v: vec![1.0; 4], timestamped: true };
+        let tl = Timeline::of(&s);
+        assert_eq!((tl.dx, tl.irregular, tl.ahead(2)), (60.0, true, 360.0));
+    }
+
+    #[test]
+    fn subscripts() {
+        assert_eq!(sub(120), "₁₂₀");
+    }
+}
