@@ -9,8 +9,10 @@ use crate::input::Input;
 use crate::params::ResolvedParams;
 use crate::spec::MethodSpec;
 
+pub mod arima;
 pub mod common;
 pub mod double_exponential_smoothing;
+pub mod garch;
 pub mod holt_winters;
 pub mod iqr;
 pub mod mad;
@@ -34,6 +36,8 @@ pub static METHODS: &[&Method] = &[
     &mad::METHOD,
     &holt_winters::METHOD,
     &double_exponential_smoothing::METHOD,
+    &arima::METHOD,
+    &garch::METHOD,
 ];
 
 /// The method with this id.
