@@ -766,7 +766,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
             "Differences",
             "w(t) = y(t) − y(t−1)",
             format!("{} values", count(n.saturating_sub(1))),
-            list(&shown, 10),
+            if shown.is_empty() { "none: one value has no difference".to_string() } else { list(&shown, 10) },
         );
     }
     let mut fit_note: Option<String> = None;
@@ -805,7 +805,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
                     "Solve the Yule–Walker equations",
                     "Σⱼ φⱼ r(|i − j|) = r(i), i = 1…p",
                     format!("p = {}", ar_order),
-                    list(&yw_model.phi, 6),
+                    phi_list(&yw_model.phi),
                 );
                 steps.num(
                     "constant",
@@ -823,7 +823,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
                     "Start",
                     "Yule–Walker (mle) for φ, θ = 0",
                     format!("C = {}", num(yw_model.c)),
-                    list(&yw_model.phi, 6),
+                    phi_list(&yw_model.phi),
                 );
                 steps.num(
                     "css.sse",
@@ -860,7 +860,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         if !stationary(&model.phi) {
             return Err(InputError::unsupported(format!(
                 "The exact (Kalman) start needs a stationary AR part, and φ = {} is not (|φ₁| < 1 for AR(1)). Use another residual convention, or AR coefficients inside the stationary region.",
-                list(&model.phi, 4)
+                phi_list(&model.phi)
             ))
             .in_param("residuals"));
         }
@@ -1361,6 +1361,15 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     a.plot = Plot { panels: vec![main, err_panel] };
     a.points = Some(points);
     Ok(a)
+}
+
+/// The AR coefficients as a list, or a word when there are none.
+fn phi_list(phi: &[f64]) -> String {
+    if phi.is_empty() {
+        "none (p = 0)".to_string()
+    } else {
+        list(phi, 6)
+    }
 }
 
 /// The model with its numbers: "y(t) = 0 + 0.9·y(t−1) + 0.5·ε(t−1) + ε(t)".
