@@ -135,7 +135,7 @@ def rms_exact(errs):
 
 
 # ================================================================ Holt-Winters
-HW_DEFAULTS = {"alpha": 0.5, "beta": 0.1, "gamma": 0.1, "period": 24, "horizon": 3, "init": "given",
+HW_DEFAULTS = {"alpha": 0.3, "beta": 0.1, "gamma": 0.2, "period": 24, "horizon": 3, "init": "given",
                "level0": 990.0, "trend0": 10.0, "seasonal": "additive", "seasonal_update": "hyndman",
                "k": 3.0, "sigma": "rms", "compare": "gt"}
 
@@ -196,6 +196,30 @@ def hw_var_factor(alpha, beta, gamma, m, h, seasonal, winters):
     return 1 + (h - 1) * (a * a + a * b * h + b * b * h * (2 * h - 1) / 6) + g * k * (2 * a + g + b * mm * (k + 1))
 
 
+def hw_spectral_radius(alpha, beta, gamma, m, seasonal, winters):
+    """Largest |eigenvalue| of the discount matrix D = F - g w' of the error-correction
+    form (Hyndman et al. 2008, ch. 10), leaving out the eigenvalue 1 that the redundant
+    seasonal state always contributes; the model is forecastable when it is below 1."""
+    if not seasonal:
+        F = np.array([[1.0, 1.0], [0.0, 1.0]])
+        w = np.array([1.0, 1.0])
+        g = np.array([alpha, alpha * beta])
+        return max(abs(np.linalg.eigvals(F - np.outer(g, w))))
+    k = 2 + m
+    F = np.zeros((k, k))
+    F[0, 0] = F[0, 1] = F[1, 1] = 1.0
+    F[2, k - 1] = 1.0
+    for i in range(3, k):
+        F[i, i - 1] = 1.0
+    w = np.zeros(k)
+    w[0] = w[1] = w[k - 1] = 1.0
+    g = np.zeros(k)
+    g[0], g[1], g[2] = alpha, alpha * beta, (1 - alpha) * gamma if winters else gamma
+    ev = np.linalg.eigvals(F - np.outer(g, w))
+    ev = sorted(ev, key=lambda z: abs(z - 1))[1:]  # drop the structural unit root
+    return max(abs(e) for e in ev)
+
+
 def hw_case(name, reference, y, params, season=None, check=None, tol=1e-12, timestamps=None):
     p = dict(HW_DEFAULTS, **params)
     m = p["period"] if p["seasonal"] == "additive" else 1
@@ -229,6 +253,9 @@ def hw_case(name, reference, y, params, season=None, check=None, tol=1e-12, time
         values["flagged"] = sum(flags)
     elif len(obs_err) >= 2:
         values.update({"sigma": None, "flagged": 0})
+    rho = hw_spectral_radius(p["alpha"], p["beta"], p["gamma"], m, seasonal, winters)
+    if abs(rho - 1) > 1e-7:
+        values["forecastable"] = bool(rho < 1)
     if check:
         check(fitted, errs, levels, trends, hist, forecast, values)
     inp = {"series": series_out(y)}
@@ -313,6 +340,9 @@ def holt_winters_cases():
     cases[-1]["values"]["forecast"] = fc_es
     cases.append(hw_case("guide: the 5 PM reading is 1100, alpha 0.2", ref_guide + " The reading changed to 1100.",
                          [1100.0], {"alpha": 0.2, "beta": 0.3, "gamma": 0.4}, season=season24))
+    cases.append(hw_case("guide: the 5 PM reading is 1100, default smoothing", ref_guide + " The reading changed to 1100: "
+                         "level 0.3*1100 + 0.7*1000 = 1030, trend 0.1*40 + 0.9*10 = 13, forecast 1030 + 39 + 500.",
+                         [1100.0], {}, season=season24))
 
     # A noisy quarterly-like series (m = 4) with known states: statsmodels ETSModel.
     y4 = rng_series(4, 40, lambda i, r: 20 + 0.4 * i + [-8, 2, 12, -5][i % 4] + r.normal(0, 1.5))
@@ -338,6 +368,10 @@ def holt_winters_cases():
         "prediction variance with gamma_ETS = (1 - alpha)gamma.",
         y4, {"alpha": 0.4, "beta": 0.2, "gamma": 0.3, "period": 4, "horizon": 6, "level0": 18.0, "trend0": 0.5,
              "seasonal_update": "winters", "k": 2.5}, season=s4, tol=1e-10))
+    cases.append(hw_case("guide's PromQL factors with a daily season: not forecastable",
+                         "alpha 0.5, beta 0.1, gamma 0.1, m = 24: the discount matrix has spectral radius 1.0000517 "
+                         "(numpy.linalg.eigvals; Hyndman et al. 2008's forecastability condition fails). Exact recursion.",
+                         [1000.0, 1012.0, 1019.0], {"alpha": 0.5, "beta": 0.1, "gamma": 0.1}, season=season24))
     # Simple and heuristic initialisations.
     y12 = rng_series(12, 84, lambda i, r: 100 + 0.8 * i + 15 * math.sin(2 * math.pi * i / 12) + r.normal(0, 3))
     for init in ["simple", "heuristic"]:

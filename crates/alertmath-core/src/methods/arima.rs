@@ -21,7 +21,7 @@
 
 use super::common::{series_field, Compare, Series, COMPARE};
 use super::double_exponential_smoothing::BAND_K;
-use super::series_models::{cell, observed_points, rms, sub, Timeline};
+use super::series_models::{cell, error_layers, error_segments, observed_points, rms, sub, Timeline};
 use super::Method;
 use crate::analysis::{Analysis, Level, NoteLevel, Steps, Table, Val, Verdict};
 use crate::error::{ErrorKind, InputError};
@@ -765,7 +765,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
             "difference",
             "Differences",
             "w(t) = y(t) − y(t−1)",
-            format!("{} values", count(n.saturating_sub(1))),
+            format!("{} {}", count(n.saturating_sub(1)), if n == 2 { "difference" } else { "differences" }),
             if shown.is_empty() { "none: one value has no difference".to_string() } else { list(&shown, 10) },
         );
     }
@@ -918,9 +918,13 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     steps.text(
         "model",
         "The model",
-        if d == 1 { "w(t) = y(t) − y(t−1)" } else { "w(t) = y(t)" },
+        if d == 1 {
+            "w(t) = y(t) − y(t−1) = C + Σφᵢ·w(t−i) + θ₁·ε(t−1) + ε(t)"
+        } else {
+            "y(t) = C + Σφᵢ·y(t−i) + θ₁·ε(t−1) + ε(t)"
+        },
         format!("ARIMA({}, {}, {})", ar_order, d, q),
-        eq.clone(),
+        eq,
     );
     let show_prediction = |steps: &mut Steps, id: &str, t: usize| {
         if let Some(f) = &filtered {
@@ -1208,7 +1212,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         Val::num_or(mu, "Σφ = 1"),
         "",
     );
-    let no_band = if n_err < 2 { "fewer than 2 errors" } else { "σ̂ = 0" };
+    let no_band = if n_err < 2 { "no band: fewer than 2 errors" } else { "no band: σ̂ = 0" };
     a.push_value(
         "sigma",
         "σ̂ of the one-step errors",
@@ -1340,6 +1344,9 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         main.push(Layer::hline(mu, Role::Center, "long-run mean C/(1 − Σφ)"));
     }
     main.push(Layer::line(tl.x.clone(), predicted.clone(), Role::Model, "one-step prediction"));
+    for l in error_segments(&tl.x, &predicted, y, "one-step error").unwrap_or_default() {
+        main.push(l);
+    }
     let mut join_x = vec![tl.ahead(0)];
     join_x.extend_from_slice(&fx);
     let mut join_y = vec![rec.filled.last().copied().unwrap_or(f64::NAN)];
@@ -1357,7 +1364,9 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         err_panel.push(Layer::hline(k * sigma, Role::Threshold, format!("± {}σ̂", num(k))));
         err_panel.push(Layer::hline(-k * sigma, Role::Threshold, ""));
     }
-    err_panel.push(Layer::line(tl.x.clone(), errors.clone(), Role::Model, ""));
+    for l in error_layers(&tl.x, &errors) {
+        err_panel.push(l);
+    }
     a.plot = Plot { panels: vec![main, err_panel] };
     a.points = Some(points);
     Ok(a)

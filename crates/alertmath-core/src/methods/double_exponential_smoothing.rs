@@ -393,7 +393,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     );
     a.push_value("flagged", "flagged samples", Val::Int(flagged as i64), "");
 
-    a.note(NoteLevel::Info, "Prometheus returns the smoothed level at the last sample, not a forecast: it lags a trend by about (1 − sf)/sf · b. It has no season, so a daily cycle leaks into the trend; the guide's “triple” version compares it with last week's value instead.");
+    a.note(NoteLevel::Info, "Prometheus returns the smoothed level at the last sample, not a forecast (Holt's forecast for the next sample would add the trend). It has no season: a daily cycle inside the range swings the level and the trend with the hour; the guide's “triple” version compares the current value with last week's smoothed value instead.");
     if gaps > 0 {
         a.note(
             NoteLevel::Info,

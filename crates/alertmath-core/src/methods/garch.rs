@@ -773,7 +773,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     for l in layers {
         main.push(l);
     }
-    main.weight = 1.6;
+    main.weight = 1.3;
     let mut var_panel = Panel::new("variance σ²", Axis::linear(tl.label), Axis::linear("variance σ²"));
     if long_run.is_finite() {
         var_panel.push(Layer::hline(long_run, Role::Center, "long-run ω/(1 − α − β)"));

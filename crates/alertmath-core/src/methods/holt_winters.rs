@@ -27,7 +27,7 @@
 
 use super::common::{series_field, Compare, Series, COMPARE};
 use super::double_exponential_smoothing::{prometheus, residual_kind, BAND_K, SIGMA};
-use super::series_models::{cell, observed_points, residual_scale, sub, ResidualScale, Timeline};
+use super::series_models::{cell, error_segments, observed_points, residual_scale, sub, ResidualScale, Timeline};
 use super::Method;
 use crate::analysis::{Analysis, Level, NoteLevel, Steps, Table, Val, Verdict};
 use crate::error::InputError;
@@ -62,8 +62,8 @@ pub static METHOD: Method = Method {
                 id: "alpha",
                 label: "Level smoothing α",
                 unit: "",
-                help: "Weight of the newest observation in the level. The guide's PromQL uses sf = 0.5.",
-                kind: number(0.5, 0.0, 1.0, 0.01),
+                help: "Weight of the newest observation in the level. The guide gives no value; its PromQL smooths with sf = 0.5.",
+                kind: number(0.3, 0.0, 1.0, 0.01),
             },
             ParamSpec {
                 id: "beta",
@@ -77,7 +77,7 @@ pub static METHOD: Method = Method {
                 label: "Season smoothing γ",
                 unit: "",
                 help: "Weight of the newest seasonal deviation in the seasonal state of that phase.",
-                kind: number(0.1, 0.0, 1.0, 0.01),
+                kind: number(0.2, 0.0, 1.0, 0.01),
             },
             ParamSpec {
                 id: "period",
@@ -264,6 +264,47 @@ impl Model {
     pub fn forecast(&self, sm: &Smoothed, init: &States, h: usize) -> f64 {
         let (l, b) = (sm.level.last().copied().unwrap_or(init.level), sm.trend.last().copied().unwrap_or(init.trend));
         l + h as f64 * b + self.season_term(sm, h)
+    }
+
+    /// Whether the model forgets: the weights of old observations in the one-step
+    /// forecast die out (Hyndman et al. 2008, the forecastability condition). The model is
+    /// ARIMA(0, 1, m+1)(0, 1, 0)ₘ (ARIMA(0, 2, 2) with no season) with moving-average
+    /// polynomial θ(z); it is forecastable when θ has all its roots outside the unit
+    /// circle, checked by the Schur–Cohn step-down recursion. `None` for periods above
+    /// 2,000, where the O(m²) check is not run.
+    pub fn forecastable(&self) -> Option<bool> {
+        let a = self.alpha;
+        let b = self.alpha * self.beta;
+        let theta: Vec<f64> = if !self.seasonal {
+            vec![1.0, a + b - 2.0, 1.0 - a]
+        } else {
+            let m = self.m.max(1);
+            if m > 2000 {
+                return None;
+            }
+            let g = match self.update {
+                Update::Hyndman => self.gamma,
+                Update::Winters => (1.0 - self.alpha) * self.gamma,
+            };
+            // θ(z) = S(z)(αz + (β′ − α)z²) + β′z(1 − zᵐ) + γzᵐ(1 − z) + (1 − z)(1 − zᵐ),
+            // with S(z) = 1 + z + … + zᵐ⁻¹.
+            let mut t = vec![0.0; m + 2];
+            for (k, c) in t.iter_mut().enumerate() {
+                if (1..=m).contains(&k) {
+                    *c += a;
+                }
+                if (2..=m + 1).contains(&k) {
+                    *c += b - a;
+                }
+            }
+            t[0] += 1.0;
+            t[1] += b - 1.0;
+            t[m] += g - 1.0;
+            t[m + 1] += 1.0 - g - b;
+            t
+        };
+        let phi: Vec<f64> = theta.iter().skip(1).map(|c| -c).collect();
+        Some(super::arima::stationary(&phi))
     }
 
     /// σ²(h) / σ²: the growth of the forecast variance with the horizon, for ETS(A,A,A)
@@ -783,7 +824,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     a.push_value("trend_one_step", "level + trend (one step ahead, no season)", Val::num_or(trend_one, "overflow"), "");
     a.push_value("level0", "initial level ℓ₀", Val::num_or(init.level, "overflow"), "");
     a.push_value("trend0", "initial trend b₀", Val::num_or(init.trend, "overflow"), "");
-    let no_band = if n_res < 2 { "fewer than 2 one-step errors" } else { "σ̂ = 0" };
+    let no_band = if n_res < 2 { "no band: fewer than 2 errors" } else { "no band: σ̂ = 0" };
     a.push_value(
         "sigma",
         "σ̂ of the one-step errors",
@@ -809,6 +850,13 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         "",
     );
     a.push_value("errors", "one-step errors", Val::Int(n_res as i64), "");
+    let forecastable = model.forecastable();
+    a.push_value(
+        "forecastable",
+        "old observations fade (forecastable)",
+        forecastable.map_or(Val::Undefined("not checked for m > 2000".into()), Val::Bool),
+        "",
+    );
     a.push_value("flagged", "flagged observations", Val::Int(flagged as i64), "");
     a.push_value(
         "promql_des",
@@ -821,13 +869,24 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         "",
     );
 
+    if forecastable == Some(false) {
+        a.note(
+            NoteLevel::Caveat,
+            format!(
+                "With α = {}, β = {}{} this model is not forecastable (Hyndman et al. 2008): the weight of old observations and of the initial states grows instead of dying out, so over a long series the one-step errors drift. A smaller α or β brings it back.",
+                num(alpha),
+                num(beta),
+                if seasonal { format!(", γ = {} and m = {}", num(gamma), m) } else { String::new() }
+            ),
+        );
+    }
     for (level, text) in notes {
         a.note(level, text);
     }
     if seasonal && h > m {
         a.note(NoteLevel::Info, format!("h = {} is beyond one period (m = {}): the forecast reuses the last estimated seasonal state of that phase, s(n + h − m·{}).", h, m, k_cycles + 1));
     }
-    if n < 2 * m && seasonal {
+    if n < 2 * m && seasonal && init_kind != Init::Given {
         a.note(NoteLevel::Caveat, format!("The series is shorter than two periods ({} < {}): most seasonal states have been updated at most once, so the season is mostly the initial one.", n, 2 * m));
     }
     if band && scale_kind == ResidualScale::Rms && flagged > 0 {
@@ -896,12 +955,24 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     }
     if n > 0 {
         main.push(Layer::line(tl.x.clone(), sm.fitted.clone(), Role::Model, "one-step prediction"));
+        for l in error_segments(&tl.x, &sm.fitted, y, "one-step error").unwrap_or_default() {
+            main.push(l);
+        }
     }
     if let Some(d) = &des {
         let dx: Vec<f64> = d.index.iter().map(|&i| tl.x[i]).collect();
         main.push(Layer::line(dx, d.level.clone(), Role::Alternative, "PromQL double_exponential_smoothing"));
     }
-    main.push(Layer::line(fx.clone(), fy.clone(), Role::Highlight, format!("forecast (h = {})", h)));
+    // The forecast path, joined to the last observation.
+    let mut jx = Vec::with_capacity(fx.len() + 1);
+    let mut jy = Vec::with_capacity(fx.len() + 1);
+    if let Some(last) = (0..n).rev().find(|&i| y[i].is_finite()).filter(|&i| i + 1 == n) {
+        jx.push(tl.x[last]);
+        jy.push(y[last]);
+    }
+    jx.extend_from_slice(&fx);
+    jy.extend_from_slice(&fy);
+    main.push(Layer::line(jx, jy, Role::Highlight, format!("forecast (h = {})", h)));
     main.push(Layer::text(target_time, forecast, format!("ŷ(+{}) = {}", h, num(forecast))));
     let (points, layers) = observed_points(&tl.x, y, &scores, &flags, "e / σ̂");
     for l in layers {
@@ -984,6 +1055,18 @@ mod tests {
         // h = m uses the state updated at the last observation of that phase.
         assert_eq!(model.season_term(&sm, 4), sm.season[6 + 3]);
         assert_eq!(model.season_term(&sm, 8), model.season_term(&sm, 4));
+    }
+
+    #[test]
+    fn forecastability_matches_the_spectral_radius() {
+        // Spectral radii of the discount matrix computed with numpy: 1.0000517 (not
+        // forecastable), 0.9996414 and 0.9990084 (forecastable).
+        let model = |alpha, beta, gamma| Model { alpha, beta, gamma, m: 24, seasonal: true, update: Update::Hyndman };
+        assert_eq!(model(0.5, 0.1, 0.1).forecastable(), Some(false));
+        assert_eq!(model(0.5, 0.05, 0.1).forecastable(), Some(true));
+        assert_eq!(model(0.3, 0.1, 0.1).forecastable(), Some(true));
+        let holt = Model { alpha: 0.5, beta: 0.1, gamma: 0.0, m: 1, seasonal: false, update: Update::Hyndman };
+        assert_eq!(holt.forecastable(), Some(true));
     }
 
     #[test]

@@ -121,6 +121,43 @@ pub fn observed_points(x: &[f64], y: &[f64], score: &[f64], flag: &[bool], score
     (Points { x: px, y: py, score: ps, flag: pf, score_label: score_label.to_string() }, layers)
 }
 
+/// The most prediction errors drawn one by one, as segments; beyond it a line is clearer.
+pub const MAX_STEMS: usize = 60;
+
+/// Each one-step error as a segment from the prediction to the observation (short series
+/// only; None beyond [`MAX_STEMS`] errors). The first segment carries the legend label.
+pub fn error_segments(x: &[f64], predicted: &[f64], y: &[f64], label: &str) -> Option<Vec<Layer>> {
+    let idx: Vec<usize> = (0..x.len().min(y.len()).min(predicted.len()))
+        .filter(|&i| y[i].is_finite() && predicted[i].is_finite())
+        .collect();
+    if idx.is_empty() || idx.len() > MAX_STEMS {
+        return None;
+    }
+    Some(
+        idx.iter()
+            .enumerate()
+            .map(|(j, &i)| {
+                Layer::segment(x[i], predicted[i], x[i], y[i], Role::Threshold, if j == 0 { label } else { "" })
+                    .no_fit()
+            })
+            .collect(),
+    )
+}
+
+/// The one-step errors for an error panel: stems from 0 for a short series, a line for a
+/// long one.
+pub fn error_layers(x: &[f64], errors: &[f64]) -> Vec<Layer> {
+    let finite = errors.iter().filter(|e| e.is_finite()).count();
+    if finite > 0 && finite <= MAX_STEMS {
+        (0..x.len().min(errors.len()))
+            .filter(|&i| errors[i].is_finite())
+            .map(|i| Layer::segment(x[i], 0.0, x[i], errors[i], Role::Model, ""))
+            .collect()
+    } else {
+        vec![Layer::line(x.to_vec(), errors.to_vec(), Role::Model, "")]
+    }
+}
+
 /// A number as Unicode subscript digits, for state names: ℓ₁₂.
 pub fn sub(n: usize) -> String {
     n.to_string()
