@@ -1,5 +1,6 @@
 // Measures edit-to-redraw time in Chromium: for each lesson's worked example, and for
-// 10,000 and 100,000 points on every method with a one-column data field. Each sample
+// 10,000 and 100,000 points on every method whose first field is a plain list (samples
+// or a series), typed into the first worked example that uses that field alone. Each sample
 // changes one parameter as a reader would (an input event) and times, inside the page,
 // from the event to the end of the frame that redrew verdict, tables and plot, and to
 // the next animation frame (when the browser can paint it). Prints medians and 95th
@@ -78,23 +79,35 @@ for (const entry of index.lessons) {
   const lesson = JSON.parse(fs.readFileSync(path.join(WWW, `lessons/${entry.id}.json`), 'utf8'));
   const page = await openPage(browser, `${server.url}lesson.html?lesson=${entry.id}`);
   await page.waitForFunction(() => window.alertmath && window.alertmath.perf.good > 0);
-  const oneColumn = await page.evaluate(() => document.querySelectorAll('#fields textarea').length === 1);
-  if (!oneColumn || lesson.method === 'square-root-law') {
+  // Large data goes into the method's first field when it is a plain list of numbers
+  // (samples or a series); a worked example that types only that field is loaded first,
+  // so that other fields (a seasonal pattern, typed residuals) do not have to match it.
+  const first = await page.evaluate((method) => {
+    const f = window.alertmath.engine.methods().find((m) => m.id === method).fields[0];
+    return f && f.columns.length === 1 ? f.id : null;
+  }, lesson.method);
+  const plain = lesson.examples.find((ex) => Object.keys(ex.data).length === 1 && first in ex.data);
+  if (!first || !plain || lesson.method === 'square-root-law') {
     await page.close();
     continue;
   }
+  if (plain !== lesson.examples[0]) {
+    const before = await page.evaluate(() => window.alertmath.perf.good);
+    await page.locator(`#examples button[data-example="${plain.id}"]`).click();
+    await page.waitForFunction((n) => window.alertmath.perf.good > n, before);
+  }
   for (const n of [10_000, 100_000]) {
     const text = dataText(n);
-    const edit = await page.evaluate(async (text) => {
+    const edit = await page.evaluate(async ([text, first]) => {
       const perf = window.alertmath.perf;
-      const area = document.querySelector('#fields textarea');
+      const area = document.querySelector(`#field-${first}`);
       const before = perf.good;
       const t0 = performance.now();
       area.value = text;
       area.dispatchEvent(new Event('input', { bubbles: true }));
       while (perf.good === before) await new Promise((r) => requestAnimationFrame(r));
       return { ...perf.last, frame: perf.last.end - t0 };
-    }, text);
+    }, [text, first]);
     await measure(page, 5);
     results.large[`${entry.id} ${n}`] = {
       data_edit: Object.fromEntries(['total', 'parse', 'analyze', 'render', 'draw'].map((k) => [k, +edit[k].toFixed(2)])),

@@ -25,7 +25,7 @@ pub fn solve(a: &mut [f64], b: &mut [f64], n: usize) -> bool {
                 pivot = row;
             }
         }
-        if !(best > 1e-300) || !best.is_finite() {
+        if best.is_nan() || best <= 1e-300 || !best.is_finite() {
             return false;
         }
         if pivot != col {
@@ -119,7 +119,7 @@ pub fn bfgs(mut fg: impl FnMut(&[f64], &mut [f64]) -> f64, x0: &[f64], opt: &Opt
             d[i] = -(0..n).map(|j| h[i * n + j] * g[j]).sum::<f64>();
         }
         let mut slope: f64 = d.iter().zip(&g).map(|(a, b)| a * b).sum();
-        if !(slope < 0.0) {
+        if slope.is_nan() || slope >= 0.0 {
             // Not a descent direction: restart from steepest descent.
             h = identity(n);
             fresh = true;
@@ -128,8 +128,10 @@ pub fn bfgs(mut fg: impl FnMut(&[f64], &mut [f64]) -> f64, x0: &[f64], opt: &Opt
             }
             slope = -g.iter().map(|v| v * v).sum::<f64>();
         }
-        // Backtracking line search with the Armijo condition.
-        let mut t = 1.0;
+        // Backtracking line search with the Armijo condition. Without curvature
+        // information yet, the first trial moves no parameter by more than 1.
+        let g_inf = g.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let mut t = if fresh && g_inf > 1.0 { 1.0 / g_inf } else { 1.0 };
         let mut accepted = false;
         let mut f_new = f;
         for _ in 0..60 {

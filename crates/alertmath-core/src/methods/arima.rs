@@ -49,6 +49,10 @@ const ERRORS_FIELD: FieldSpec = FieldSpec {
 /// The largest AR order.
 pub const MAX_P: usize = 3;
 
+/// Per-step predictions, errors, prediction-error variances (in units of σ²), forecasts
+/// and forecast variances.
+type Tracks = (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>);
+
 pub static METHOD: Method = Method {
     spec: MethodSpec {
         id: "arima",
@@ -332,7 +336,7 @@ pub fn psi_weights(model: &Arma, d: usize, h: usize) -> Vec<f64> {
 pub fn stationary(phi: &[f64]) -> bool {
     let mut a = phi.to_vec();
     while let Some(&kappa) = a.last() {
-        if !(kappa.abs() < 1.0) {
+        if kappa.is_nan() || kappa.abs() >= 1.0 {
             return false;
         }
         let m = a.len();
@@ -471,7 +475,7 @@ pub fn kalman(y: &[f64], d: usize, model: &Arma, horizon: usize) -> Option<Filte
         let pred = if d == 1 { pred + mu } else { pred };
         predicted[t] = pred;
         fv[t] = f;
-        if y[t].is_nan() || !(f > 0.0) {
+        if y[t].is_nan() || f.is_nan() || f <= 0.0 {
             step(&mut a, &mut pm, &mut tp, None);
         } else {
             let v = y[t] - pred;
@@ -532,7 +536,7 @@ pub fn yule_walker(w: &[f64], p: usize, adjusted: bool) -> Option<(Vec<f64>, f64
         }
         *rk = crate::stats::sum(&terms) / divisor as f64;
     }
-    if !(r[0] > 0.0) {
+    if r[0].is_nan() || r[0] <= 0.0 {
         return None;
     }
     if p == 0 {
@@ -593,13 +597,13 @@ pub fn css(y: &[f64], d: usize, p: usize, q: usize, start: &Arma) -> (Arma, f64,
         let (s_new, jtj_new, jte_new) = css_normal(y, d, &unpack(&trial), k);
         if s_new.is_finite() && s_new <= sse {
             let gain = sse - s_new;
-            let small_step = delta.iter().zip(&trial).all(|(dl, b)| dl.abs() <= 1e-12 * (b.abs() + 1e-12));
+            let small_step = delta.iter().zip(&trial).all(|(dl, b)| dl.abs() <= 1e-10 * (b.abs() + 1e-10));
             beta = trial;
             sse = s_new;
             jtj = jtj_new;
             jte = jte_new;
             lambda = (lambda / 10.0).max(1e-15);
-            if gain <= 1e-15 * (sse + 1e-300) || small_step {
+            if gain <= 1e-13 * (sse + 1e-300) || small_step {
                 converged = true;
                 break;
             }
@@ -873,22 +877,21 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     } else {
         None
     };
-    let (predicted, errors, fvar, forecast, forecast_f): (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) =
-        match &filtered {
-            Some(f) => (f.predicted.clone(), f.error.clone(), f.f.clone(), f.forecast.clone(), f.forecast_f.clone()),
-            None => {
-                let psi = psi_weights(&model, d, path);
-                let mut acc = 0.0;
-                let ff: Vec<f64> = psi
-                    .iter()
-                    .map(|v| {
-                        acc += v * v;
-                        acc
-                    })
-                    .collect();
-                (rec.predicted.clone(), rec.error.clone(), vec![1.0; n], rec.forecast.clone(), ff)
-            }
-        };
+    let (predicted, errors, fvar, forecast, forecast_f): Tracks = match &filtered {
+        Some(f) => (f.predicted.clone(), f.error.clone(), f.f.clone(), f.forecast.clone(), f.forecast_f.clone()),
+        None => {
+            let psi = psi_weights(&model, d, path);
+            let mut acc = 0.0;
+            let ff: Vec<f64> = psi
+                .iter()
+                .map(|v| {
+                    acc += v * v;
+                    acc
+                })
+                .collect();
+            (rec.predicted.clone(), rec.error.clone(), vec![1.0; n], rec.forecast.clone(), ff)
+        }
+    };
     let std_err: Vec<f64> = errors
         .iter()
         .zip(&fvar)

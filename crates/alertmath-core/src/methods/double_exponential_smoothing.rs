@@ -9,7 +9,7 @@
 //! range, in order).
 
 use super::common::{series_field, Compare, Series, COMPARE};
-use super::series_models::{cell, observed_points, residual_scale, sub, ResidualScale, Timeline};
+use super::series_models::{cell, observed_points, residual_scale, sub, ResidualScale, Timeline, MAX_OVERLAY};
 use super::Method;
 use crate::analysis::{Analysis, Level, NoteLevel, Steps, Table, Val, Verdict};
 use crate::error::InputError;
@@ -453,7 +453,9 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
             e
         })
         .collect();
-    main.push(Layer::line(xs.clone(), ema_line, Role::Alternative, format!("EMA, α = {}", num(sf))));
+    if used <= MAX_OVERLAY {
+        main.push(Layer::line(xs.clone(), ema_line, Role::Alternative, format!("EMA, α = {}", num(sf))));
+    }
     let (points, layers) = observed_points(&tl.x, y, &scores, &flags, "e / σ̂");
     for l in layers {
         main.push(l);

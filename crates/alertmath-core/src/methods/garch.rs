@@ -254,7 +254,7 @@ pub fn fit(y: &[f64], constant_mean: bool, start: FitStart) -> Option<Fit> {
     let mu0 = if constant_mean { crate::stats::mean(&obs) } else { 0.0 };
     let dev: Vec<f64> = obs.iter().map(|v| v - mu0).collect();
     let s = rms(&dev);
-    if !(s > 0.0) || !s.is_finite() {
+    if s.is_nan() || s <= 0.0 || !s.is_finite() {
         return None;
     }
     // Scaled shocks at the starting mean: their mean square is 1.
@@ -273,7 +273,7 @@ pub fn fit(y: &[f64], constant_mean: bool, start: FitStart) -> Option<Fit> {
     let y_scaled: Vec<f64> = y.iter().map(|v| v / s).collect();
     let mu0_u = mu0 / s;
     // Negative log-likelihood (scaled units) and its gradient in the free parameters.
-    let nll = |theta: &[f64], grad: &mut [f64]| -> f64 {
+    let nll_over = |ys: &[f64], theta: &[f64], grad: &mut [f64]| -> f64 {
         let omega = theta[0].exp();
         let pers = logistic(theta[1]);
         let share = logistic(theta[2]);
@@ -287,9 +287,9 @@ pub fn fit(y: &[f64], constant_mean: bool, start: FitStart) -> Option<Fit> {
         };
         let mut ll = 0.0;
         let mut g = [0.0f64; 4];
-        for (t, &yt) in y_scaled.iter().enumerate() {
+        for (t, &yt) in ys.iter().enumerate() {
             if t > 0 {
-                let prev_y = y_scaled[t - 1];
+                let prev_y = ys[t - 1];
                 let (e2, de2) = if prev_y.is_nan() {
                     (s2, ds2)
                 } else {
@@ -304,7 +304,7 @@ pub fn fit(y: &[f64], constant_mean: bool, start: FitStart) -> Option<Fit> {
                 s2 = new;
                 ds2 = dn;
             }
-            if !(s2 > 0.0) || !s2.is_finite() {
+            if s2.is_nan() || s2 <= 0.0 || !s2.is_finite() {
                 return f64::INFINITY;
             }
             if yt.is_nan() {
@@ -329,7 +329,10 @@ pub fn fit(y: &[f64], constant_mean: bool, start: FitStart) -> Option<Fit> {
         }
         -ll
     };
-    // A small grid of starting points, as arch does; the best one starts BFGS.
+    let nll = |theta: &[f64], grad: &mut [f64]| nll_over(&y_scaled, theta, grad);
+    // A small grid of starting points, as arch does; the best one starts BFGS. The grid is
+    // judged on the first 2,000 samples only: it picks a start, not the answer.
+    let prefix = &y_scaled[..y_scaled.len().min(2000)];
     let mut best: Option<(f64, Vec<f64>)> = None;
     let mut scratch = vec![0.0; k];
     let mut evaluations = 0;
@@ -339,7 +342,7 @@ pub fn fit(y: &[f64], constant_mean: bool, start: FitStart) -> Option<Fit> {
             if constant_mean {
                 theta.push(0.0);
             }
-            let f = nll(&theta, &mut scratch);
+            let f = nll_over(prefix, &theta, &mut scratch);
             evaluations += 1;
             if f.is_finite() && best.as_ref().is_none_or(|(bf, _)| f < *bf) {
                 best = Some((f, theta));
@@ -641,11 +644,11 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
 
     let mut a = Analysis::new(METHOD.spec.id, verdict);
     a.steps = steps.0;
-    for t in 0..n.min(10) {
+    for (t, v) in s2.iter().enumerate().take(10) {
         a.push_value(
             format!("sigma2.{}", t + 1),
             format!("variance of day {}", t + 1),
-            Val::num_or(s2[t], "overflow"),
+            Val::num_or(*v, "overflow"),
             "",
         );
     }

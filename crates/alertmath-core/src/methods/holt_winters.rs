@@ -27,7 +27,9 @@
 
 use super::common::{series_field, Compare, Series, COMPARE};
 use super::double_exponential_smoothing::{prometheus, residual_kind, BAND_K, SIGMA};
-use super::series_models::{cell, error_segments, observed_points, residual_scale, sub, ResidualScale, Timeline};
+use super::series_models::{
+    cell, error_segments, observed_points, residual_scale, sub, ResidualScale, Timeline, MAX_OVERLAY,
+};
 use super::Method;
 use crate::analysis::{Analysis, Level, NoteLevel, Steps, Table, Val, Verdict};
 use crate::error::InputError;
@@ -959,7 +961,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
             main.push(l);
         }
     }
-    if let Some(d) = &des {
+    if let Some(d) = des.as_ref().filter(|d| d.index.len() <= MAX_OVERLAY) {
         let dx: Vec<f64> = d.index.iter().map(|&i| tl.x[i]).collect();
         main.push(Layer::line(dx, d.level.clone(), Role::Alternative, "PromQL double_exponential_smoothing"));
     }

@@ -121,6 +121,11 @@ pub fn observed_points(x: &[f64], y: &[f64], score: &[f64], flag: &[bool], score
     (Points { x: px, y: py, score: ps, flag: pf, score_label: score_label.to_string() }, layers)
 }
 
+/// The longest series on which a comparison line (a dashed overlay) is drawn: beyond it
+/// the dashes cost tens of thousands of canvas paths and add nothing the eye can follow.
+/// Its value is still reported.
+pub const MAX_OVERLAY: usize = 5000;
+
 /// The most prediction errors drawn one by one, as segments; beyond it a line is clearer.
 pub const MAX_STEMS: usize = 60;
 
