@@ -27,6 +27,9 @@ use crate::optimize::{bfgs, Options};
 use crate::params::ResolvedParams;
 use crate::plot::{Axis, Layer, Panel, Plot, Role};
 use crate::spec::{integer, number, Choice, MethodSpec, ParamKind, ParamSpec};
+// ln and exp from the libm crate: the same bits natively and in wasm (the platform's
+// would differ in the last place, and a fit would drift apart between the two).
+use libm::{exp, log as ln};
 
 pub static METHOD: Method = Method {
     spec: MethodSpec {
@@ -210,9 +213,9 @@ pub fn variances(eps: &[f64], omega: f64, alpha: f64, beta: f64, start: StartVar
 
 /// The normal log-likelihood of the observed shocks given their variances.
 pub fn loglik(eps: &[f64], s2: &[f64]) -> f64 {
-    let ln2pi = (2.0 * std::f64::consts::PI).ln();
+    let ln2pi = ln(2.0 * std::f64::consts::PI);
     let terms: Vec<f64> =
-        eps.iter().zip(s2).filter(|(e, _)| e.is_finite()).map(|(e, v)| -0.5 * (ln2pi + v.ln() + e * e / v)).collect();
+        eps.iter().zip(s2).filter(|(e, _)| e.is_finite()).map(|(e, v)| -0.5 * (ln2pi + ln(*v) + e * e / v)).collect();
     crate::stats::sum(&terms)
 }
 
@@ -239,11 +242,11 @@ pub enum FitStart {
 }
 
 fn logistic(x: f64) -> f64 {
-    1.0 / (1.0 + (-x).exp())
+    1.0 / (1.0 + exp(-x))
 }
 
 fn logit(p: f64) -> f64 {
-    (p / (1.0 - p)).ln()
+    ln(p / (1.0 - p))
 }
 
 /// Maximum-likelihood fit under the standard timing. `y` are the values; with
@@ -269,12 +272,12 @@ pub fn fit(y: &[f64], constant_mean: bool, start: FitStart) -> Option<Fit> {
         }),
     };
     let k = if constant_mean { 4 } else { 3 };
-    let ln2pi = (2.0 * std::f64::consts::PI).ln();
+    let ln2pi = ln(2.0 * std::f64::consts::PI);
     let y_scaled: Vec<f64> = y.iter().map(|v| v / s).collect();
     let mu0_u = mu0 / s;
     // Negative log-likelihood (scaled units) and its gradient in the free parameters.
     let nll_over = |ys: &[f64], theta: &[f64], grad: &mut [f64]| -> f64 {
-        let omega = theta[0].exp();
+        let omega = exp(theta[0]);
         let pers = logistic(theta[1]);
         let share = logistic(theta[2]);
         let alpha = pers * share;
@@ -311,7 +314,7 @@ pub fn fit(y: &[f64], constant_mean: bool, start: FitStart) -> Option<Fit> {
                 continue;
             }
             let u = yt - mu;
-            ll += -0.5 * (ln2pi + s2.ln() + u * u / s2);
+            ll += -0.5 * (ln2pi + ln(s2) + u * u / s2);
             let dl_ds2 = -0.5 * (1.0 / s2 - u * u / (s2 * s2));
             for j in 0..4 {
                 g[j] += dl_ds2 * ds2[j];
@@ -338,7 +341,7 @@ pub fn fit(y: &[f64], constant_mean: bool, start: FitStart) -> Option<Fit> {
     let mut evaluations = 0;
     for &pers in &[0.5f64, 0.8, 0.9, 0.95, 0.98] {
         for &share in &[0.05, 0.1, 0.2, 0.4] {
-            let mut theta = vec![(1.0 - pers).ln(), logit(pers), logit(share)];
+            let mut theta = vec![ln(1.0 - pers), logit(pers), logit(share)];
             if constant_mean {
                 theta.push(0.0);
             }
@@ -357,7 +360,7 @@ pub fn fit(y: &[f64], constant_mean: bool, start: FitStart) -> Option<Fit> {
         f_tolerance: 1e-13,
     };
     let m = bfgs(nll, &theta0, &opt);
-    let omega_u = m.x[0].exp();
+    let omega_u = exp(m.x[0]);
     let pers = logistic(m.x[1]);
     let share = logistic(m.x[2]);
     let mu = if constant_mean { (mu0_u + m.x[3]) * s } else { 0.0 };
@@ -366,7 +369,7 @@ pub fn fit(y: &[f64], constant_mean: bool, start: FitStart) -> Option<Fit> {
         alpha: pers * share,
         beta: pers * (1.0 - share),
         mu,
-        loglik: -m.f - n_obs * s.ln(),
+        loglik: -m.f - n_obs * ln(s),
         iterations: m.iterations,
         evaluations: evaluations + m.evaluations,
         converged: m.converged,
@@ -448,7 +451,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     let pers = alpha + beta;
     let long_run = if pers < 1.0 { omega / (1.0 - pers) } else { f64::NAN };
     let floor = if beta < 1.0 { omega / (1.0 - beta) } else { f64::NAN };
-    let half_life = if pers > 0.0 && pers < 1.0 { 0.5f64.ln() / pers.ln() } else { f64::NAN };
+    let half_life = if pers > 0.0 && pers < 1.0 { ln(0.5) / ln(pers) } else { f64::NAN };
     let last_s2 = s2.last().copied().unwrap_or(f64::NAN);
     let last_e = eps.last().copied().unwrap_or(f64::NAN);
     let next = match timing {
