@@ -1466,6 +1466,38 @@ mod tests {
         assert!((f.forecast[0] - 39.523_484_848_5).abs() < 1e-9, "{:?}", f.forecast);
     }
 
+    fn run(values: Vec<f64>, params: crate::Params) -> Result<Analysis, InputError> {
+        crate::analyze("arima", Input::new().with("series.value", values), &params)
+    }
+
+    #[test]
+    fn explained_refusals_and_outcomes() {
+        use crate::Params;
+        // Typed residuals, none typed.
+        let e = run(vec![40.0, 42.0], Params::new()).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("errors"));
+        // Yule–Walker with an MA term.
+        let e = run(vec![1.0, 2.0, 3.0, 2.0], Params::new().with("estimate", "yule-walker").with("residuals", "zero"))
+            .unwrap_err();
+        assert_eq!(e.param.as_deref(), Some("q"));
+        // Too few observations to start the recursion.
+        let e = run(vec![1.0, 2.0], Params::new().with("p", 2.0).with("d", 1.0).with("residuals", "zero")).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::TooFew);
+        // The exact start needs a stationary AR part.
+        let e = run(vec![1.0, 2.0, 3.0], Params::new().with("phi1", 1.2).with("residuals", "exact")).unwrap_err();
+        assert_eq!(e.param.as_deref(), Some("residuals"));
+        // A constant series cannot be fitted: an explained outcome.
+        let a =
+            run(vec![5.0; 20], Params::new().with("estimate", "yule-walker").with("q", 0.0).with("residuals", "zero"))
+                .unwrap();
+        assert_eq!(a.verdict.level, Level::Undefined);
+        // A missing first value (which starts the recursion) is refused; later gaps are filled.
+        let e = run(vec![f64::NAN, 1.0, 2.0], Params::new().with("residuals", "zero")).unwrap_err();
+        assert_eq!(e.position, Some(1));
+        let a = run(vec![1.0, f64::NAN, 2.0, 3.0], Params::new().with("residuals", "zero")).unwrap();
+        assert_eq!(a.number("prediction.2"), Some(0.9 * 1.0));
+    }
+
     #[test]
     fn stationarity() {
         assert!(stationary(&[0.9]) && !stationary(&[1.0]) && stationary(&[0.5, 0.3]) && !stationary(&[0.5, 0.6]));

@@ -498,6 +498,21 @@ mod tests {
     }
 
     #[test]
+    fn factors_outside_the_open_interval_are_refused_as_prometheus_does() {
+        use crate::{analyze, Params};
+        for (id, v) in [("sf", 0.0), ("sf", 1.0), ("tf", 0.0), ("tf", 1.0)] {
+            let input = Input::new().with("series.value", vec![1.0, 2.0, 3.0]);
+            let e = analyze("double-exponential-smoothing", input, &Params::new().with(id, v)).unwrap_err();
+            assert_eq!(e.param.as_deref(), Some(id));
+            assert!(e.message.contains("Prometheus rejects"), "{}", e.message);
+        }
+        // One sample left after the gaps: Prometheus returns nothing, an explained outcome.
+        let input = Input::new().with("series.value", vec![5.0, f64::NAN, f64::NAN]);
+        let a = analyze("double-exponential-smoothing", input, &Params::new()).unwrap();
+        assert_eq!(a.verdict.level, Level::Undefined);
+    }
+
+    #[test]
     fn gaps_are_skipped_and_one_sample_is_no_result() {
         let d = prometheus(&[10.0, f64::NAN, 10.0, 10.0, 90.0], 0.5, 0.5).unwrap();
         assert_eq!(d.value(), 50.0);

@@ -849,6 +849,25 @@ mod tests {
     }
 
     #[test]
+    fn explained_refusals_and_outcomes() {
+        use crate::{analyze, Params};
+        let input = || Input::new().with("series.value", vec![0.0, 10.0, 0.0]);
+        // Maximum likelihood under the guide's timing is refused with the reason.
+        let e = analyze("garch", input(), &Params::new().with("estimate", "mle")).unwrap_err();
+        assert_eq!(e.param.as_deref(), Some("timing"));
+        // A constant series has nothing to fit.
+        let p = Params::new().with("estimate", "mle").with("timing", "standard").with("mean", "constant");
+        let a = analyze("garch", Input::new().with("series.value", vec![3.0; 50]), &p).unwrap();
+        assert_eq!(a.verdict.level, Level::Undefined);
+        // α + β ≥ 1: no long-run variance, said so.
+        let a = analyze("garch", input(), &Params::new().with("alpha", 0.3).with("beta", 0.7)).unwrap();
+        assert!(matches!(a.value("long_run_variance"), Some(Val::Undefined(_))));
+        // Under the guide's timing |ε/σ| < 1/√α however large the shock.
+        let a = analyze("garch", Input::new().with("series.value", vec![0.0, 1e6]), &Params::new()).unwrap();
+        assert!(a.number("z_max").unwrap() < a.number("z_ceiling").unwrap());
+    }
+
+    #[test]
     fn backcast_is_a_normalised_ewma() {
         let b = backcast(&[1.0, 2.0]);
         assert!((b - (1.0 + 0.94 * 4.0) / 1.94).abs() < 1e-15);

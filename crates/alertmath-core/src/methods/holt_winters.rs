@@ -1071,6 +1071,45 @@ mod tests {
         assert_eq!(holt.forecastable(), Some(true));
     }
 
+    fn series(values: Vec<f64>) -> Input {
+        Input::new().with("series.value", values)
+    }
+
+    #[test]
+    fn estimated_starts_need_two_clean_periods() {
+        // Shorter than two periods.
+        let e = analyze("holt-winters", series(vec![1.0; 30]), &Params::new().with("init", "simple")).unwrap_err();
+        assert_eq!(e.param.as_deref(), Some("init"));
+        assert!(e.message.contains("at least 48"), "{}", e.message);
+        let e = analyze("holt-winters", series(vec![1.0; 30]), &Params::new().with("init", "heuristic")).unwrap_err();
+        assert!(e.message.contains("heuristic"), "{}", e.message);
+        // A gap inside the span the start uses.
+        let mut y: Vec<f64> = (0..60).map(|i| (i % 24) as f64).collect();
+        y[5] = f64::NAN;
+        let e = analyze("holt-winters", series(y), &Params::new().with("init", "simple")).unwrap_err();
+        assert!(e.message.contains("row 6 is missing"), "{}", e.message);
+        // With given states a single observation (and a gap) is enough.
+        let a = analyze("holt-winters", series(vec![f64::NAN]), &Params::new()).unwrap();
+        assert_eq!(a.number("forecast"), Some(990.0 + 4.0 * 10.0));
+    }
+
+    #[test]
+    fn a_constant_series_has_no_band() {
+        let a =
+            analyze("holt-winters", series(vec![7.0; 12]), &Params::new().with("period", 3.0).with("init", "simple"))
+                .unwrap();
+        assert_eq!(a.verdict.level, Level::Undefined);
+        assert_eq!(a.number("forecast"), Some(7.0));
+        assert!(matches!(a.value("sigma"), Some(Val::Undefined(_))));
+    }
+
+    #[test]
+    fn a_season_of_the_wrong_length_is_refused() {
+        let input = series(vec![1.0, 2.0]).with("season.value", vec![0.0; 5]);
+        let e = analyze("holt-winters", input, &Params::new()).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("season"));
+    }
+
     #[test]
     fn period_one_is_explained() {
         let mut input = Input::new();
