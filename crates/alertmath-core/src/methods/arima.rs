@@ -1334,7 +1334,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     a.tables.push(ftable);
 
     // ---- Plot.
-    let mut main = Panel::new("", Axis::linear(tl.label), Axis::linear("value"));
+    let mut main = Panel::new("", tl.axis_through(forecast.len()), Axis::linear("value"));
     if band {
         let lo: Vec<f64> = predicted.iter().zip(&fvar).map(|(f, v)| f - k * sigma * v.sqrt()).collect();
         let hi: Vec<f64> = predicted.iter().zip(&fvar).map(|(f, v)| f + k * sigma * v.sqrt()).collect();
@@ -1361,7 +1361,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         main.push(l);
     }
     main.weight = 2.0;
-    let mut err_panel = Panel::new("one-step errors", Axis::linear(tl.label), Axis::linear("error e"));
+    let mut err_panel = Panel::new("one-step errors", tl.axis_through(forecast.len()), Axis::linear("error e"));
     err_panel.push(Layer::hline(0.0, Role::Center, ""));
     if band {
         err_panel.push(Layer::hline(k * sigma, Role::Threshold, format!("± {}σ̂", num(k))));

@@ -432,7 +432,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
 
     // Plot: data, the smoothed level, the one-step band, the EMA; below, the trend.
     let xs: Vec<f64> = des.index.iter().map(|&i| tl.x[i]).collect();
-    let mut main = Panel::new("", Axis::linear(tl.label), Axis::linear("value"));
+    let mut main = Panel::new("", tl.axis_through(0), Axis::linear("value"));
     if band {
         let lo: Vec<f64> = pred.iter().map(|p| p - k * sigma).collect();
         let hi: Vec<f64> = pred.iter().map(|p| p + k * sigma).collect();
@@ -464,7 +464,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         main.push(Layer::text(lx, value, format!("returns {}", num(value))));
     }
     main.weight = 2.0;
-    let mut lower = Panel::new("trend b", Axis::linear(tl.label), Axis::linear("trend b"));
+    let mut lower = Panel::new("trend b", tl.axis_through(0), Axis::linear("trend b"));
     lower.push(Layer::hline(0.0, Role::Center, ""));
     lower.push(Layer::line(
         xs.iter().skip(1).copied().collect::<Vec<_>>(),

@@ -769,8 +769,11 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     a.tables.push(table);
 
     // ---- Plot: the shocks with ±threshold·σ; the variance with its forecast.
-    let mut main =
-        Panel::new("", Axis::linear(tl.label), Axis::linear(if constant_mean { "shock ε = y − μ" } else { "shock ε" }));
+    let mut main = Panel::new(
+        "",
+        tl.axis_through(horizon),
+        Axis::linear(if constant_mean { "shock ε = y − μ" } else { "shock ε" }),
+    );
     let lo: Vec<f64> = s2.iter().map(|v| -threshold * v.sqrt()).collect();
     let hi: Vec<f64> = s2.iter().map(|v| threshold * v.sqrt()).collect();
     main.push(Layer::band(tl.x.clone(), lo, hi, format!("± {}σ(t)", num(threshold))));
@@ -780,7 +783,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         main.push(l);
     }
     main.weight = 1.3;
-    let mut var_panel = Panel::new("variance σ²", Axis::linear(tl.label), Axis::linear("variance σ²"));
+    let mut var_panel = Panel::new("variance σ²", tl.axis_through(horizon), Axis::linear("variance σ²"));
     if long_run.is_finite() {
         var_panel.push(Layer::hline(long_run, Role::Center, "long-run ω/(1 − α − β)"));
     }

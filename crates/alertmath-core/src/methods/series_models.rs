@@ -51,6 +51,20 @@ impl Timeline {
         self.x.first().map_or(0.0, |&x0| x0 - self.dx)
     }
 
+    /// An x axis from the first sample to `h` steps after the last, padded as the charts
+    /// pad a fitted axis, so that stacked panels line up.
+    pub fn axis_through(&self, h: usize) -> crate::plot::Axis {
+        let lo = self.x.first().copied().unwrap_or(0.0);
+        let hi = self.ahead(h);
+        let axis = crate::plot::Axis::linear(self.label);
+        if hi > lo && lo.is_finite() && hi.is_finite() {
+            let pad = (hi - lo) * 0.06;
+            axis.with_range(lo - pad, hi + pad)
+        } else {
+            axis
+        }
+    }
+
     /// A note for unevenly spaced timestamps, if they are.
     pub fn irregular_note(&self) -> Option<String> {
         self.irregular.then(|| {
