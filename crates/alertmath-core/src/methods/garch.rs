@@ -353,9 +353,12 @@ pub fn fit(y: &[f64], constant_mean: bool, start: FitStart) -> Option<Fit> {
         }
     }
     let (_, theta0) = best?;
+    // 800 evaluations for up to 20,000 values, fewer (at least 160) beyond: a fit of
+    // 100,000 values typically needs about 40.
+    let budget = (800 * 20_000 / y.len().max(1)).clamp(160, 800);
     let opt = Options {
         max_iterations: 300,
-        max_evaluations: 800,
+        max_evaluations: budget,
         gradient_tolerance: 1e-7 * n_obs.max(1.0),
         f_tolerance: 1e-13,
     };
