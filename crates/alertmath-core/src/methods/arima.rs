@@ -21,7 +21,9 @@
 
 use super::common::{series_field, Compare, Series, COMPARE};
 use super::double_exponential_smoothing::BAND_K;
-use super::series_models::{cell, error_layers, error_segments, observed_points, rms, sub, Timeline};
+use super::series_models::{
+    band as band_layer, cell, error_layers, error_segments, observed_points, rms, sub, Timeline,
+};
 use super::Method;
 use crate::analysis::{Analysis, Level, NoteLevel, Steps, Table, Val, Verdict};
 use crate::error::{ErrorKind, InputError};
@@ -1341,7 +1343,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     if band {
         let lo: Vec<f64> = predicted.iter().zip(&fvar).map(|(f, v)| f - k * sigma * v.sqrt()).collect();
         let hi: Vec<f64> = predicted.iter().zip(&fvar).map(|(f, v)| f + k * sigma * v.sqrt()).collect();
-        main.push(Layer::band(tl.x.clone(), lo, hi, format!("prediction ± {}σ̂", num(k))));
+        main.push(band_layer(&tl.x, &lo, &hi, format!("prediction ± {}σ̂", num(k))));
         let lo: Vec<f64> = forecast.iter().zip(&fsd).map(|(f, s)| f - k * s).collect();
         let hi: Vec<f64> = forecast.iter().zip(&fsd).map(|(f, s)| f + k * s).collect();
         main.push(Layer::band(fx.clone(), lo, hi, ""));

@@ -9,7 +9,9 @@
 //! range, in order).
 
 use super::common::{series_field, Compare, Series, COMPARE};
-use super::series_models::{cell, observed_points, residual_scale, sub, ResidualScale, Timeline, MAX_OVERLAY};
+use super::series_models::{
+    band as band_layer, cell, observed_points, residual_scale, sub, ResidualScale, Timeline, MAX_OVERLAY,
+};
 use super::Method;
 use crate::analysis::{Analysis, Level, NoteLevel, Steps, Table, Val, Verdict};
 use crate::error::InputError;
@@ -436,7 +438,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     if band {
         let lo: Vec<f64> = pred.iter().map(|p| p - k * sigma).collect();
         let hi: Vec<f64> = pred.iter().map(|p| p + k * sigma).collect();
-        main.push(Layer::band(tl.x.clone(), lo, hi, format!("one-step prediction ± {}σ̂", num(k))));
+        main.push(band_layer(&tl.x, &lo, &hi, format!("one-step prediction ± {}σ̂", num(k))));
     }
     main.push(Layer::line(
         xs.clone(),

@@ -17,7 +17,7 @@
 //! enters the recursion as its expectation σ²(t−1) and is left out of the likelihood.
 
 use super::common::{series_field, Compare, Series, COMPARE};
-use super::series_models::{cell, observed_points, rms, sub, Timeline};
+use super::series_models::{band as band_layer, cell, observed_points, rms, sub, Timeline};
 use super::Method;
 use crate::analysis::{Analysis, Level, NoteLevel, Steps, Table, Val, Verdict};
 use crate::error::InputError;
@@ -779,7 +779,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     );
     let lo: Vec<f64> = s2.iter().map(|v| -threshold * v.sqrt()).collect();
     let hi: Vec<f64> = s2.iter().map(|v| threshold * v.sqrt()).collect();
-    main.push(Layer::band(tl.x.clone(), lo, hi, format!("± {}σ(t)", num(threshold))));
+    main.push(band_layer(&tl.x, &lo, &hi, format!("± {}σ(t)", num(threshold))));
     main.push(Layer::hline(0.0, Role::Center, ""));
     let (points, layers) = observed_points(&tl.x, &eps, &z, &flags, "ε / σ");
     for l in layers {

@@ -28,7 +28,8 @@
 use super::common::{series_field, Compare, Series, COMPARE};
 use super::double_exponential_smoothing::{prometheus, residual_kind, BAND_K, SIGMA};
 use super::series_models::{
-    cell, error_segments, observed_points, residual_scale, sub, ResidualScale, Timeline, MAX_OVERLAY,
+    band as band_layer, cell, error_segments, observed_points, residual_scale, sub, ResidualScale, Timeline,
+    MAX_OVERLAY,
 };
 use super::Method;
 use crate::analysis::{Analysis, Level, NoteLevel, Steps, Table, Val, Verdict};
@@ -950,7 +951,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     if band {
         let lo: Vec<f64> = sm.fitted.iter().map(|f| f - k * sigma).collect();
         let hi: Vec<f64> = sm.fitted.iter().map(|f| f + k * sigma).collect();
-        main.push(Layer::band(tl.x.clone(), lo, hi, format!("prediction ± {}σ", num(k))));
+        main.push(band_layer(&tl.x, &lo, &hi, format!("prediction ± {}σ", num(k))));
         let lo: Vec<f64> = fy.iter().zip(&fsd).map(|(f, s)| f - k * s).collect();
         let hi: Vec<f64> = fy.iter().zip(&fsd).map(|(f, s)| f + k * s).collect();
         main.push(Layer::band(fx.clone(), lo, hi, ""));

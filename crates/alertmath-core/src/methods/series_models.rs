@@ -135,6 +135,60 @@ pub fn observed_points(x: &[f64], y: &[f64], score: &[f64], flag: &[bool], score
     (Points { x: px, y: py, score: ps, flag: pf, score_label: score_label.to_string() }, layers)
 }
 
+/// The most segments of a band over a long series (see [`band`]).
+pub const BAND_BUCKETS: usize = 2000;
+
+/// A shaded band along a series. Beyond [`BAND_BUCKETS`] samples it is reduced to its
+/// envelope over that many runs of consecutive samples (each run drawn from its first to
+/// its last x at the run's lowest `lo` and highest `hi`), a gap breaking the run: the
+/// canvas then fills a simple polygon instead of one that zigzags within every pixel
+/// column, and no sample of the band is left outside it.
+pub fn band(x: &[f64], lo: &[f64], hi: &[f64], label: impl Into<String>) -> Layer {
+    let n = x.len().min(lo.len()).min(hi.len());
+    if n <= BAND_BUCKETS {
+        return Layer::band(x[..n].to_vec(), lo[..n].to_vec(), hi[..n].to_vec(), label);
+    }
+    let per = n.div_ceil(BAND_BUCKETS);
+    let mut bx = Vec::with_capacity(2 * BAND_BUCKETS + 16);
+    let mut blo = Vec::with_capacity(bx.capacity());
+    let mut bhi = Vec::with_capacity(bx.capacity());
+    let mut start = 0;
+    while start < n {
+        let end = (start + per).min(n);
+        // Split the run at gaps so that the band still breaks where the data do.
+        let mut i = start;
+        while i < end {
+            while i < end && !(lo[i].is_finite() && hi[i].is_finite()) {
+                i += 1;
+            }
+            if i >= end {
+                break;
+            }
+            let first = i;
+            let (mut l, mut h) = (f64::INFINITY, f64::NEG_INFINITY);
+            while i < end && lo[i].is_finite() && hi[i].is_finite() {
+                l = l.min(lo[i]);
+                h = h.max(hi[i]);
+                i += 1;
+            }
+            bx.push(x[first]);
+            blo.push(l);
+            bhi.push(h);
+            bx.push(x[i - 1]);
+            blo.push(l);
+            bhi.push(h);
+            if i < end || end < n && !(lo[end].is_finite() && hi[end].is_finite()) {
+                // A gap follows: break the band.
+                bx.push(x[i.min(n - 1)]);
+                blo.push(f64::NAN);
+                bhi.push(f64::NAN);
+            }
+        }
+        start = end;
+    }
+    Layer::band(bx, blo, bhi, label)
+}
+
 /// The longest series on which a comparison line (a dashed overlay) is drawn: beyond it
 /// the dashes cost tens of thousands of canvas paths and add nothing the eye can follow.
 /// Its value is still reported.
@@ -226,6 +280,22 @@ mod tests {
         let s = Series { t: vec![0.0, 60.0, 180.0, 240.0], v: vec![1.0; 4], timestamped: true };
         let tl = Timeline::of(&s);
         assert_eq!((tl.dx, tl.irregular, tl.ahead(2)), (60.0, true, 360.0));
+    }
+
+    #[test]
+    fn a_long_band_becomes_its_envelope() {
+        let n = 10_000;
+        let x: Vec<f64> = (0..n).map(|i| i as f64).collect();
+        let lo: Vec<f64> = (0..n).map(|i| -((i % 7) as f64)).collect();
+        let hi: Vec<f64> = (0..n).map(|i| (i % 5) as f64).collect();
+        let layer = band(&x, &lo, &hi, "b");
+        let crate::plot::LayerKind::Band { x: bx, lo: blo, hi: bhi } = &layer.kind else { panic!("not a band") };
+        assert!(bx.len() <= 2 * BAND_BUCKETS + 2, "{}", bx.len());
+        assert_eq!(blo.iter().copied().fold(f64::INFINITY, f64::min), -6.0);
+        assert_eq!(bhi.iter().copied().fold(f64::NEG_INFINITY, f64::max), 4.0);
+        // A short band is kept as it is.
+        let short = band(&x[..10], &lo[..10], &hi[..10], "");
+        assert_eq!(short.kind.len(), 10);
     }
 
     #[test]
