@@ -130,6 +130,23 @@ pub fn prometheus(values: &[f64], sf: f64, tf: f64) -> Option<Des> {
     Some(Des { index, level, trend, predicted })
 }
 
+/// What Prometheus returns, without keeping the states (for long series where only the
+/// value is shown). `None` with fewer than two samples.
+pub fn prometheus_value(values: &[f64], sf: f64, tf: f64) -> Option<f64> {
+    let mut it = values.iter().copied().filter(|v| !v.is_nan());
+    let x0 = it.next()?;
+    let x1 = it.next()?;
+    let (mut s0, mut s1, mut b) = (x0, x0, x1 - x0);
+    s1 = sf * x1 + (1.0 - sf) * (s1 + b);
+    for x in it {
+        b = tf * (s1 - s0) + (1.0 - tf) * b;
+        let next = sf * x + (1.0 - sf) * (s1 + b);
+        s0 = s1;
+        s1 = next;
+    }
+    Some(s1)
+}
+
 /// The exponential moving average seeded with the first value (pandas adjust=False),
 /// over the non-NaN values: what the guide calls the EMA.
 pub fn ema(values: &[f64], alpha: f64) -> f64 {
@@ -482,6 +499,15 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_streaming_value_equals_the_traced_one() {
+        let xs = [3.0, 1.0, f64::NAN, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0];
+        for (sf, tf) in [(0.5, 0.1), (0.01, 0.9), (0.3, 0.3)] {
+            assert_eq!(prometheus_value(&xs, sf, tf), prometheus(&xs, sf, tf).map(|d| d.value()));
+        }
+        assert_eq!(prometheus_value(&[1.0], 0.5, 0.5), None);
+    }
 
     #[test]
     fn a_straight_line_comes_back_exactly() {

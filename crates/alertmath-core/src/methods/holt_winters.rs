@@ -26,7 +26,7 @@
 //! is taken as 0), as a state-space model does.
 
 use super::common::{series_field, Compare, Series, COMPARE};
-use super::double_exponential_smoothing::{prometheus, residual_kind, BAND_K, SIGMA};
+use super::double_exponential_smoothing::{prometheus, prometheus_value, residual_kind, BAND_K, SIGMA};
 use super::series_models::{
     band as band_layer, cell, error_segments, observed_points, residual_scale, sub, ResidualScale, Timeline,
     MAX_OVERLAY,
@@ -512,8 +512,12 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     let trend_only = l_n + h as f64 * b_n;
     let trend_one = l_n + b_n;
     let sigma_h = if band { sigma * model.variance_factor(h).sqrt() } else { f64::NAN };
-    let des = if alpha > 0.0 && alpha < 1.0 && beta > 0.0 && beta < 1.0 { prometheus(y, alpha, beta) } else { None };
-    let des_value = des.as_ref().map_or(f64::NAN, |d| d.value());
+    // Prometheus's value on the same samples; its states only when they will be drawn.
+    let promql_ok = alpha > 0.0 && alpha < 1.0 && beta > 0.0 && beta < 1.0;
+    let des = if promql_ok && n <= MAX_OVERLAY { prometheus(y, alpha, beta) } else { None };
+    let des_value = if promql_ok { prometheus_value(y, alpha, beta) } else { None };
+    let has_des = des_value.is_some();
+    let des_value = des_value.unwrap_or(f64::NAN);
 
     // ---- Steps.
     let mut steps = Steps::new();
@@ -757,7 +761,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         "promql",
         "Prometheus's double_exponential_smoothing on the same samples (sf = α, tf = β)",
         "last smoothed level, no season",
-        if des.is_some() {
+        if has_des {
             format!("sf = {}, tf = {}", num(alpha), num(beta))
         } else {
             "needs 0 < α, β < 1 and two samples".to_string()
@@ -864,7 +868,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     a.push_value(
         "promql_des",
         "Prometheus double_exponential_smoothing(sf = α, tf = β)",
-        if des.is_some() {
+        if has_des {
             Val::num_or(des_value, "overflow")
         } else {
             Val::Undefined("needs 0 < α, β < 1 and two samples".into())
@@ -947,6 +951,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     a.tables.push(ftable);
 
     // ---- Plot: data with the one-step band and the forecast; level; season.
+    let xcol: crate::plot::Column = tl.x.clone().into();
     let mut main = Panel::new("", Axis::linear(tl.label), Axis::linear("value"));
     if band {
         let lo: Vec<f64> = sm.fitted.iter().map(|f| f - k * sigma).collect();
@@ -957,12 +962,12 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         main.push(Layer::band(fx.clone(), lo, hi, ""));
     }
     if n > 0 {
-        main.push(Layer::line(tl.x.clone(), sm.fitted.clone(), Role::Model, "one-step prediction"));
+        main.push(Layer::line(xcol.clone(), sm.fitted.clone(), Role::Model, "one-step prediction"));
         for l in error_segments(&tl.x, &sm.fitted, y, "one-step error").unwrap_or_default() {
             main.push(l);
         }
     }
-    if let Some(d) = des.as_ref().filter(|d| d.index.len() <= MAX_OVERLAY) {
+    if let Some(d) = &des {
         let dx: Vec<f64> = d.index.iter().map(|&i| tl.x[i]).collect();
         main.push(Layer::line(dx, d.level.clone(), Role::Alternative, "PromQL double_exponential_smoothing"));
     }
@@ -983,13 +988,13 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     }
     main.weight = 2.2;
     let x0 = tl.before_first();
-    let mut lx = vec![x0];
-    lx.extend_from_slice(&tl.x);
-    let mut ly = vec![init.level];
-    ly.extend_from_slice(&sm.level);
     let mut level_panel =
         Panel::new("level ℓ (and the forecast's level + h·trend)", Axis::linear(tl.label), Axis::linear("level ℓ"));
-    level_panel.push(Layer::line(lx, ly, Role::Model, ""));
+    // The initial level joins the first one by a segment, so the columns are shared.
+    if let (Some(&x1), Some(&l1)) = (tl.x.first(), sm.level.first()) {
+        level_panel.push(Layer::segment(x0, init.level, x1, l1, Role::Model, ""));
+    }
+    level_panel.push(Layer::line(xcol.clone(), sm.level.clone(), Role::Model, ""));
     level_panel.push(Layer::line(
         fx.clone(),
         (1..=path).map(|j| l_n + j as f64 * b_n).collect::<Vec<_>>(),
