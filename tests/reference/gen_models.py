@@ -559,7 +559,7 @@ AR_DEFAULTS = {"phi1": 0.9, "theta1": 0.5, "constant": 0.0, "p": 1, "d": 0, "q":
 def arma_conditional(y, d, c, phi, theta, start, typed=None, eps1=0.0, horizon=1):
     """The conditional recursion, exact. w is y (d = 0) or its differences; the first p + d
     values start the recursion; then yhat = (y[t-1] if d) + C + sum phi_i w[t-i] + theta eps[t-1].
-    eps: typed values ('typed'), a given first residual then the model's own ('first'), or 0
+    eps: typed values ('typed'; the model's own where none is typed), a given first residual then the model's own ('first'), or 0
     before the first prediction then the model's own ('zero'). Missing y: filled by its
     prediction, eps 0."""
     C, ph, th = dec(c), [dec(v) for v in phi], dec(theta)
@@ -592,7 +592,8 @@ def arma_conditional(y, d, c, phi, theta, start, typed=None, eps1=0.0, horizon=1
             eps[t] = F(0)
         else:
             errs[t] = q(y[t]) - yh
-            eps[t] = (q(typed[t]) if typed[t] is not None else F(0)) if start == "typed" else errs[t]
+            typed_t = typed[t] if typed is not None and t < len(typed) else None
+            eps[t] = q(typed_t) if (start == "typed" and typed_t is not None) else errs[t]
     ext, ext_eps, fc = list(yf), list(eps), []
     ar1 = ma1 = None
     for j in range(horizon):
@@ -689,6 +690,10 @@ def arima_cases():
              "0.9*42 + 0.5*1 = 38.3. The same model predicts day 2 as 0.9*40 + 0.5*2 = 37 (not the guide's 41). "
              "Exact rational arithmetic.")
     cases.append(arima_given_case("guide: typed residuals", guide, [40.0, 42.0], {}, typed=[2.0, 1.0]))
+    cases.append(arima_given_case("guide: a third day of 50 with no typed residual",
+                                  guide + " Day 3 = 50 has no typed residual, so its own error (50 - 38.3) is used; "
+                                  "the band needs at least two errors (5 and 11.7).",
+                                  [40.0, 42.0, 50.0], {"horizon": 2}, typed=[2.0, 1.0, None]))
     cases.append(arima_given_case("guide: the model's own residuals after the first",
                                   guide + " With eps_2 = 42 - 37 = 5: 37.8 + 2.5 = 40.3 (errata 22).",
                                   [40.0, 42.0], {"residuals": "first"}))

@@ -40,7 +40,7 @@ const RESIDUAL_VALUES: &[ColumnSpec] = &[ColumnSpec { id: "value", label: "ε", 
 const ERRORS_FIELD: FieldSpec = FieldSpec {
     id: "errors",
     label: "Typed residuals ε",
-    help: "one residual per observation, as the guide hand-feeds them (2, 1); used when Residuals is “as typed”",
+    help: "residuals as the guide hand-feeds them, one per observation (2, 1); used when Residuals is “as typed”; where none is typed (or NaN), the model's own error is used",
     columns: RESIDUAL_VALUES,
     timestamps: false,
     min_rows: 1,
@@ -268,42 +268,47 @@ pub fn conditional(y: &[f64], d: usize, model: &Arma, start: Start, typed: &[f64
         } else {
             error[t] = y[t] - y_hat;
             eps[t] = match start {
-                Start::Typed => typed_at(t),
+                // Where no residual is typed, the model's own error is used.
+                Start::Typed => typed.get(t).copied().filter(|v| v.is_finite()).unwrap_or(error[t]),
                 _ => error[t],
             };
         }
     }
-    // Forecasts: future residuals are 0.
-    let mut ext = filled.clone();
-    let mut ext_eps = eps.clone();
-    let mut forecast = Vec::with_capacity(horizon);
+    // Forecasts: future residuals are 0. Past values come from the filled series, future
+    // ones from the forecasts made so far (no copy of the series).
+    let mut forecast: Vec<f64> = Vec::with_capacity(horizon);
     let (mut ar_term, mut ma_term) = (f64::NAN, f64::NAN);
     for j in 0..horizon {
         let t = n + j;
+        let value = |s: usize, fc: &[f64]| if s < n { filled.get(s).copied() } else { fc.get(s - n).copied() };
         let mut ar = 0.0;
         for (i, phi) in model.phi.iter().enumerate() {
             let lag = t - 1 - i;
             let w = if d == 1 {
-                if lag >= 1 {
-                    ext[lag] - ext[lag - 1]
-                } else {
-                    f64::NAN
+                match (lag.checked_sub(1).and_then(|l| value(l, &forecast)), value(lag, &forecast)) {
+                    (Some(a), Some(b)) => b - a,
+                    _ => f64::NAN,
                 }
             } else {
-                ext.get(lag).copied().unwrap_or(f64::NAN)
+                value(lag, &forecast).unwrap_or(f64::NAN)
             };
             ar += phi * w;
         }
-        let last_eps = if t == 0 { pre } else { ext_eps.get(t - 1).copied().unwrap_or(0.0) };
+        let last_eps = if t == 0 {
+            pre
+        } else if t - 1 < n {
+            eps.get(t - 1).copied().unwrap_or(0.0)
+        } else {
+            0.0
+        };
         let ma = if model.q > 0 { model.theta * last_eps } else { 0.0 };
         if j == 0 {
             ar_term = ar;
             ma_term = ma;
         }
         let w_hat = model.c + ar + ma;
-        let y_hat = if d == 1 { ext.get(t - 1).copied().unwrap_or(f64::NAN) + w_hat } else { w_hat };
-        ext.push(y_hat);
-        ext_eps.push(0.0);
+        let y_hat =
+            if d == 1 { t.checked_sub(1).and_then(|s| value(s, &forecast)).unwrap_or(f64::NAN) + w_hat } else { w_hat };
         forecast.push(y_hat);
     }
     Recursion { predicted, error, eps, filled, forecast, ar_term, ma_term, pre }
@@ -752,11 +757,11 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
             )
             .in_field("errors"));
         }
-        if typed_in.len() != n {
+        if typed_in.len() > n {
             return Err(InputError::new(
                 ErrorKind::Ragged,
                 format!(
-                    "There are {} typed residuals for {} observations; type one per observation (NaN where you have none).",
+                    "There are {} typed residuals for {} observations; type at most one per observation (the model's own error is used where none is typed).",
                     typed_in.len(),
                     n
                 ),
@@ -1452,6 +1457,9 @@ mod tests {
         assert!((r.ar_term - 37.8).abs() < 1e-12 && (r.ma_term - 0.5).abs() < 1e-12);
         // The model's own prediction of day 2 is 37, not the guide's 41.
         assert!((r.predicted[1] - 37.0).abs() < 1e-12);
+        // A day with no typed residual uses the model's own error: 50 − 38.3.
+        let r = conditional(&[40.0, 42.0, 50.0], 0, &guide(), Start::Typed, &[2.0, 1.0], 1);
+        assert!((r.eps[2] - 11.7).abs() < 1e-12 && (r.forecast[0] - (45.0 + 0.5 * 11.7)).abs() < 1e-12);
     }
 
     #[test]
