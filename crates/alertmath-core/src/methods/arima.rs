@@ -1371,13 +1371,20 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         main.push(l);
     }
     main.weight = 2.0;
-    let mut err_panel = Panel::new("one-step errors", tl.axis_through(forecast.len()), Axis::linear("error e"));
+    // With the exact start each error has its own variance F·σ²: the panel shows e/√F,
+    // which the threshold applies to.
+    let (err_title, err_axis, shown_errors) = if exact {
+        ("one-step errors, standardised by √F", "e / √F", &std_err)
+    } else {
+        ("one-step errors", "error e", &errors)
+    };
+    let mut err_panel = Panel::new(err_title, tl.axis_through(forecast.len()), Axis::linear(err_axis));
     err_panel.push(Layer::hline(0.0, Role::Center, ""));
     if band {
         err_panel.push(Layer::hline(k * sigma, Role::Threshold, format!("± {}σ̂", num(k))));
         err_panel.push(Layer::hline(-k * sigma, Role::Threshold, ""));
     }
-    for l in error_layers(&tl.x, &errors) {
+    for l in error_layers(&tl.x, shown_errors) {
         err_panel.push(l);
     }
     a.plot = Plot { panels: vec![main, err_panel] };
