@@ -15,6 +15,7 @@ pub mod error;
 pub mod fmt;
 pub mod input;
 pub mod methods;
+pub mod optimize;
 pub mod params;
 pub mod plot;
 pub mod spec;

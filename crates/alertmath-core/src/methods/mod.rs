@@ -9,14 +9,18 @@ use crate::input::Input;
 use crate::params::ResolvedParams;
 use crate::spec::MethodSpec;
 
+pub mod arima;
 pub mod common;
 pub mod derivative;
+pub mod double_exponential_smoothing;
 pub mod extreme;
 pub mod finite_differences;
 pub mod frozen_signal;
+pub mod garch;
 pub mod generalized_esd;
 pub mod gradient;
 pub mod grubbs;
+pub mod holt_winters;
 pub mod iqr;
 pub mod jacobian;
 pub mod ks_two_sample;
@@ -25,6 +29,7 @@ pub mod promql;
 pub mod rates_common;
 pub mod ratio_of_rates;
 pub mod seasonal_derivative;
+pub mod series_models;
 pub mod square_root_law;
 pub mod velocity_z_score;
 pub mod z_score;
@@ -54,6 +59,10 @@ pub static METHODS: &[&Method] = &[
     &finite_differences::METHOD,
     &gradient::METHOD,
     &jacobian::METHOD,
+    &holt_winters::METHOD,
+    &double_exponential_smoothing::METHOD,
+    &arima::METHOD,
+    &garch::METHOD,
 ];
 
 /// The method with this id.
