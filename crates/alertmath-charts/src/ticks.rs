@@ -9,11 +9,17 @@ pub fn nice_ticks(lo: f64, hi: f64, target: usize) -> Vec<f64> {
     let raw = (hi - lo) / target.max(1) as f64;
     let mag = 10f64.powf(raw.log10().floor());
     let step = [1.0, 2.0, 2.5, 5.0, 10.0].iter().map(|m| m * mag).find(|&s| s >= raw).unwrap_or(10.0 * mag);
-    let first = (lo / step).ceil() as i64;
-    let last = (hi / step).floor() as i64;
-    if last - first > 1000 {
+    // Decide the count in floating point before converting: near the ends of the double
+    // range (or of its subnormals) the step or the span is not finite, and a cast would
+    // saturate.
+    let (first, last) = ((lo / step).ceil(), (hi / step).floor());
+    if !(step > 0.0 && step.is_finite() && first.is_finite() && last.is_finite())
+        || last - first > 1000.0
+        || last < first
+    {
         return Vec::new();
     }
+    let (first, last) = (first as i64, last as i64);
     (first..=last)
         .map(|i| {
             let v = i as f64 * step;
@@ -93,6 +99,14 @@ mod tests {
         assert_eq!(nice_ticks(0.0, 10.0, 5), vec![0.0, 2.0, 4.0, 6.0, 8.0, 10.0]);
         assert_eq!(nice_ticks(-0.3, 0.3, 3), vec![-0.2, 0.0, 0.2]);
         assert!(nice_ticks(1.0, 1.0, 5).is_empty());
+    }
+
+    #[test]
+    fn extreme_ranges_give_no_ticks_rather_than_overflow() {
+        assert!(nice_ticks(-1e308, 1e308, 5).is_empty() || nice_ticks(-1e308, 1e308, 5).len() <= 1001);
+        assert!(nice_ticks(0.0, 5e-324, 5).len() <= 1001);
+        assert!(nice_ticks(1e300, 1e300 * (1.0 + 1e-15), 5).len() <= 1001);
+        assert!(nice_ticks(-1e300, 1e300, 8).len() <= 1001);
     }
 
     #[test]
