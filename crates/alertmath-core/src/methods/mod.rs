@@ -10,8 +10,10 @@ use crate::params::ResolvedParams;
 use crate::spec::MethodSpec;
 
 pub mod common;
+pub mod cusum;
 pub mod iqr;
 pub mod mad;
+pub mod rolling_percentile;
 pub mod square_root_law;
 pub mod z_score;
 
@@ -24,7 +26,7 @@ pub struct Method {
 }
 
 /// Every method, in site order.
-pub static METHODS: &[&Method] = &[&square_root_law::METHOD, &z_score::METHOD, &iqr::METHOD, &mad::METHOD];
+pub static METHODS: &[&Method] = &[&square_root_law::METHOD, &z_score::METHOD, &iqr::METHOD, &mad::METHOD, &rolling_percentile::METHOD, &cusum::METHOD];
 
 /// The method with this id.
 pub fn method(id: &str) -> Option<&'static Method> {
