@@ -843,7 +843,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         }
     }
     if gaps > 0 {
-        a.note(NoteLevel::Info, format!("{} missing (NaN) skipped: the sums carry over a gap unchanged.", n_points(gaps)));
+        a.note(NoteLevel::Info, format!("{} missing: skipped, the sums carry over a gap unchanged.", n_points(gaps)));
     }
 
     // The table, exactly like the guide's: t, x, the increment, the sum, the alarm.

@@ -404,7 +404,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         "n",
         "Samples",
         "observed samples",
-        if gaps > 0 { format!("{} values, {} missing (NaN) skipped", count(m), count(gaps)) } else { format!("{} values", count(m)) },
+        if gaps > 0 { format!("{} values; {} missing {} skipped", count(m), count(gaps), if gaps == 1 { "sample" } else { "samples" }) } else { format!("{} values", count(m)) },
         m as f64,
     );
     let mut a_values: Vec<(&str, String, Val, &'static str)> = Vec::new();
@@ -580,7 +580,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     let mut a = Analysis::new(METHOD.spec.id, verdict);
     a.steps = steps.0;
     a.push_value("n", "observed samples", Val::Int(m as i64), "");
-    a.push_value("gaps", "missing samples (NaN)", Val::Int(gaps as i64), "");
+    a.push_value("gaps", "missing samples (gaps)", Val::Int(gaps as i64), "");
     a.push_value("scored", "points with a window", Val::Int(scored as i64), "");
     a.push_value("flagged", "points that alert", Val::Int(flagged as i64), "");
     for (id, label, value, unit) in a_values {
@@ -648,8 +648,8 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         a.note(
             NoteLevel::Info,
             match window {
-                WindowSpec::Samples(_) => format!("{} missing (NaN) skipped: the window counts observed samples only.", n_points(gaps)),
-                WindowSpec::Time { .. } => format!("{} missing (NaN): a time window around a gap holds fewer samples.", n_points(gaps)),
+                WindowSpec::Samples(_) => format!("{} missing: skipped, the window counts observed samples only.", n_points(gaps)),
+                WindowSpec::Time { .. } => format!("{} missing: a time window around a gap holds fewer samples.", n_points(gaps)),
             },
         );
     }
