@@ -886,7 +886,17 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     let x: Column = px.clone().into();
     let y: Column = vs.clone().into();
     let x_axis = if series.timestamped { "time (s)" } else { "t" };
-    let mut top = Panel::new("Series", Axis::linear(x_axis), Axis::linear("value"));
+    // Both panels show the same x range, so that a point and its sums line up.
+    let x_range = match (px.first(), px.last()) {
+        (Some(&a), Some(&b)) if b > a => Some((a - 0.04 * (b - a), b + 0.04 * (b - a))),
+        (Some(&a), Some(_)) => Some((a - 1.0, a + 1.0)),
+        _ => None,
+    };
+    let shared = |label: &str| match x_range {
+        Some((lo, hi)) => Axis::linear(label).with_range(lo, hi),
+        None => Axis::linear(label),
+    };
+    let mut top = Panel::new("Series", shared(x_axis), Axis::linear("value"));
     if mu.is_finite() {
         if c > 0.0 && c.is_finite() {
             top.push(Layer::hspan(mu - c, mu + c, "slack μ ± C").no_fit());
@@ -905,7 +915,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     let [data, flagged_layer] = super::common::flagged_points(&x, &y, &flags);
     top.push(data);
     top.push(flagged_layer);
-    let mut bottom = Panel::new("Cumulative sums", Axis::linear(x_axis), Axis::linear("S"));
+    let mut bottom = Panel::new("Cumulative sums", shared(x_axis), Axis::linear("S"));
     if h.is_finite() {
         bottom.push(Layer::hline(h, Role::Threshold, format!("h = {}", num(h))));
     }
