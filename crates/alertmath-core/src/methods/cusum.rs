@@ -25,7 +25,7 @@ use crate::stats::{mean, sd_about, sum, Ddof};
 const MIN_ROWS: usize = 2;
 
 /// d₂ for moving ranges of two: the mean of |X₁ − X₂| for standard normal X is 2/√π.
-pub const D2_MOVING_RANGE: f64 = 1.128_379_167_095_512_6;
+pub const D2_MOVING_RANGE: f64 = std::f64::consts::FRAC_2_SQRT_PI;
 
 /// Siegmund's correction: the sum overshoots h by about 1.166σ on average (ρ = 0.583 on
 /// each side of the boundary).
@@ -292,7 +292,7 @@ fn solve_m_matrix(mut off: Vec<Vec<f64>>, mut r: Vec<f64>, mut b: Vec<f64>) -> O
     for k in 0..n {
         let row_k = off.get(k)?.clone();
         let d: f64 = r.get(k).copied()? + row_k.iter().skip(k + 1).map(|a| -a).sum::<f64>();
-        if !(d > 0.0) || !d.is_finite() {
+        if d.is_nan() || d <= 0.0 || !d.is_finite() {
             return None;
         }
         *diag.get_mut(k)? = d;
@@ -633,7 +633,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     };
     let numeric_ok = arl_ok && h_s <= MAX_H_SIGMA;
     let (arl0, arl1) = if numeric_ok {
-        (arl_sides(&numerical, side, 0.0), arl_sides(&numerical, side, shift))
+        (arl_sides(numerical, side, 0.0), arl_sides(numerical, side, shift))
     } else {
         (f64::NAN, f64::NAN)
     };
@@ -959,7 +959,7 @@ mod tests {
         let t = tabular(&more, 100.0, 0.0, 5.0, Side::Upper, Compare::Gt, false);
         assert_eq!(t.alarm.iter().position(|&a| a), Some(6));
         // The recommended slack of 0.5σ (σ = 1): the alarm comes at t = 10.
-        let slow: Vec<f64> = std::iter::once(100.0).chain(std::iter::repeat(101.0).take(12)).collect();
+        let slow: Vec<f64> = std::iter::once(100.0).chain(std::iter::repeat_n(101.0, 12)).collect();
         let t = tabular(&slow, 100.0, 0.5, 5.0, Side::Upper, Compare::Ge, false);
         assert_eq!(t.alarm.iter().position(|&a| a), Some(10));
     }

@@ -178,19 +178,37 @@ struct RankWindow {
 }
 
 impl RankWindow {
-    fn new(values: &[f64]) -> Self {
-        let sorted = crate::stats::sorted(values);
-        let m = sorted.len();
+    /// The window structure for `values`, and the 1-based rank slot of each value: equal
+    /// values share one slot. Ranks come from one sort of (key, index) pairs rather than
+    /// a binary search per value, which would miss the cache at every step.
+    fn new(values: &[f64]) -> (Self, Vec<usize>) {
+        // The integer key orders doubles as `f64::total_cmp` does.
+        let key = |x: f64| {
+            let b = x.to_bits() as i64;
+            b ^ ((((b >> 63) as u64) >> 1) as i64)
+        };
+        let mut order: Vec<(i64, u32)> = values.iter().enumerate().map(|(i, &v)| (key(v), i as u32)).collect();
+        order.sort_unstable();
+        let m = values.len();
+        let mut sorted = Vec::with_capacity(m);
+        let mut ranks = vec![1; m];
+        let mut slot = 0;
+        let mut previous: Option<i64> = None;
+        for (pos, &(k, i)) in order.iter().enumerate() {
+            if previous != Some(k) {
+                slot = pos + 1;
+                previous = Some(k);
+            }
+            sorted.push(values.get(i as usize).copied().unwrap_or(f64::NAN));
+            if let Some(r) = ranks.get_mut(i as usize) {
+                *r = slot;
+            }
+        }
         let mut top = 1;
         while top * 2 <= m {
             top *= 2;
         }
-        RankWindow { sorted, tree: vec![0; m + 1], top }
-    }
-
-    /// The 1-based rank slot of a value of the series.
-    fn rank(&self, v: f64) -> usize {
-        self.sorted.partition_point(|s| s.total_cmp(&v).is_lt()) + 1
+        (RankWindow { sorted, tree: vec![0; m + 1], top }, ranks)
     }
 
     fn update(&mut self, rank: usize, add: bool) {
@@ -223,11 +241,80 @@ impl RankWindow {
     }
 }
 
+/// Windows of up to this many values are kept as a sorted vector, which stays in the
+/// processor's cache (a binary search and a short move per sample); longer ones in the
+/// Fenwick tree, whose cost does not grow with the window.
+const SMALL_WINDOW: usize = 256;
+
+/// The values of a window, as a multiset that answers “the k-th smallest”.
+#[derive(Debug)]
+enum Multiset {
+    Small(Vec<f64>),
+    Large(RankWindow, Vec<usize>),
+}
+
+impl Multiset {
+    /// Adds (or removes) sample `i` of value `v`.
+    fn update(&mut self, i: usize, v: f64, add: bool) {
+        match self {
+            Multiset::Small(sorted) => {
+                let pos = sorted.partition_point(|a| a.total_cmp(&v).is_lt());
+                if add {
+                    sorted.insert(pos, v);
+                } else if sorted.get(pos).is_some_and(|a| a.total_cmp(&v).is_eq()) {
+                    sorted.remove(pos);
+                }
+            }
+            Multiset::Large(tree, ranks) => {
+                if let Some(&r) = ranks.get(i) {
+                    tree.update(r, add);
+                }
+            }
+        }
+    }
+
+    fn kth(&self, k: usize) -> f64 {
+        match self {
+            Multiset::Small(sorted) => sorted.get(k.saturating_sub(1)).copied().unwrap_or(f64::NAN),
+            Multiset::Large(tree, _) => tree.kth(k),
+        }
+    }
+}
+
 /// The rolling type-`t` quantile `p` (in [0, 1]) of observed samples at times `ts` with
 /// values `vs` (no NaN): for each sample k, of its window of earlier samples (and of
 /// itself when `include`). A point is scored when its window is full, or, with
 /// `partial`, whenever the window holds at least one value.
 pub fn rolling(ts: &[f64], vs: &[f64], window: WindowSpec, include: bool, partial: bool, p: f64, t: u8) -> Rolling {
+    rolling_with(ts, vs, window, include, partial, p, t, SMALL_WINDOW)
+}
+
+/// The oldest sample of the window of earlier samples of sample k, given that of k − 1.
+fn window_start(ts: &[f64], window: WindowSpec, k: usize, lo: usize) -> usize {
+    match window {
+        WindowSpec::Samples(w) => k.saturating_sub(w).max(lo),
+        WindowSpec::Time { range, closed } => {
+            let edge = ts.get(k).copied().unwrap_or(0.0) - range;
+            let mut i = lo;
+            while i < k && ts.get(i).is_some_and(|&t| if closed { t < edge } else { t <= edge }) {
+                i += 1;
+            }
+            i
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn rolling_with(
+    ts: &[f64],
+    vs: &[f64],
+    window: WindowSpec,
+    include: bool,
+    partial: bool,
+    p: f64,
+    t: u8,
+    small: usize,
+) -> Rolling {
     let n = vs.len().min(ts.len());
     let mut out = Rolling {
         percentile: vec![f64::NAN; n],
@@ -235,51 +322,63 @@ pub fn rolling(ts: &[f64], vs: &[f64], window: WindowSpec, include: bool, partia
         start: vec![0; n],
         full: vec![false; n],
     };
-    if n == 0 {
-        return out;
-    }
-    let mut win = RankWindow::new(&vs[..n]);
-    let ranks: Vec<usize> = vs[..n].iter().map(|&v| win.rank(v)).collect();
-    let first_time = ts[0];
+    let Some(&first_time) = ts.first() else { return out };
+    // The largest window decides the structure.
+    let largest = match window {
+        WindowSpec::Samples(w) => w.min(n),
+        WindowSpec::Time { .. } => {
+            let mut lo = 0;
+            (0..n).map(|k| {
+                lo = window_start(ts, window, k, lo);
+                k - lo
+            })
+            .max()
+            .unwrap_or(0)
+        }
+    } + usize::from(include);
+    let mut win = if largest <= small {
+        Multiset::Small(Vec::with_capacity(largest + 1))
+    } else {
+        let (tree, ranks) = RankWindow::new(vs.get(..n).unwrap_or(&[]));
+        Multiset::Large(tree, ranks)
+    };
+    let value = |i: usize| vs.get(i).copied().unwrap_or(f64::NAN);
     let mut lo = 0;
     let mut cached = hf_rank(0, p, t);
     for k in 0..n {
         // Drop the samples that have left the window of earlier samples.
-        let new_lo = match window {
-            WindowSpec::Samples(w) => k.saturating_sub(w),
-            WindowSpec::Time { range, closed } => {
-                let edge = ts[k] - range;
-                let mut i = lo;
-                while i < k && (if closed { ts[i] < edge } else { ts[i] <= edge }) {
-                    i += 1;
-                }
-                i
-            }
-        };
-        for r in ranks.iter().take(new_lo).skip(lo) {
-            win.update(*r, false);
+        let new_lo = window_start(ts, window, k, lo);
+        for i in lo..new_lo {
+            win.update(i, value(i), false);
         }
-        lo = new_lo.max(lo);
+        lo = new_lo;
         let full = match window {
             WindowSpec::Samples(w) => k >= w,
-            WindowSpec::Time { range, .. } => ts[k] - first_time >= range,
+            WindowSpec::Time { range, .. } => ts.get(k).copied().unwrap_or(first_time) - first_time >= range,
         };
-        let rank_k = ranks.get(k).copied().unwrap_or(1);
         if include {
-            win.update(rank_k, true);
+            win.update(k, value(k), true);
         }
         let size = k - lo + usize::from(include);
         if size > 0 && (full || partial) {
             if cached.n != size {
                 cached = hf_rank(size, p, t);
             }
-            out.percentile[k] = hf_pick(&cached, t, |r| win.kth(r)).0;
+            if let Some(slot) = out.percentile.get_mut(k) {
+                *slot = hf_pick(&cached, t, |r| win.kth(r)).0;
+            }
         }
-        out.size[k] = size;
-        out.start[k] = lo;
-        out.full[k] = full;
+        if let Some(slot) = out.size.get_mut(k) {
+            *slot = size;
+        }
+        if let Some(slot) = out.start.get_mut(k) {
+            *slot = lo;
+        }
+        if let Some(slot) = out.full.get_mut(k) {
+            *slot = full;
+        }
         if !include {
-            win.update(rank_k, true);
+            win.update(k, value(k), true);
         }
     }
     out
@@ -835,13 +934,16 @@ mod tests {
                 for partial in [false, true] {
                     for t in [1u8, 2, 3, 6, 7, 9] {
                         for p in [0.0, 0.25, 0.99, 1.0] {
-                            let got = rolling(&ts, &vs, window, include, partial, p, t).percentile;
                             let want = naive(&ts, &vs, window, include, partial, p, t);
-                            for (k, (g, w)) in got.iter().zip(&want).enumerate() {
-                                assert!(
-                                    g == w || (g.is_nan() && w.is_nan()),
-                                    "{window:?} include {include} partial {partial} type {t} p {p} at {k}: {g} vs {w}"
-                                );
+                            // Both structures: the sorted vector and the Fenwick tree.
+                            for small in [0, usize::MAX] {
+                                let got = rolling_with(&ts, &vs, window, include, partial, p, t, small).percentile;
+                                for (k, (g, w)) in got.iter().zip(&want).enumerate() {
+                                    assert!(
+                                        g == w || (g.is_nan() && w.is_nan()),
+                                        "{window:?} include {include} partial {partial} type {t} p {p} small {small} at {k}: {g} vs {w}"
+                                    );
+                                }
                             }
                         }
                     }
