@@ -83,7 +83,7 @@ pub fn draw<DB: DrawingBackend>(backend: DB, plot: &Plot, view: &View) -> Result
     // tick labels deciding, so that the same x lines up from panel to panel.
     let mut label_w = 0.0f64;
     for (panel, rect) in plot.panels.iter().zip(&rects) {
-        label_w = label_w.max(y_labels(&root, panel, *rect, &theme)?.1);
+        label_w = label_w.max(y_labels(&root, panel, *rect, &theme)?.width);
     }
     for (panel, rect) in plot.panels.iter().zip(rects) {
         draw_panel(&root, panel, rect, &theme, label_w, &mut stats)?;
@@ -136,13 +136,15 @@ impl Mapper {
     }
 }
 
-/// The y ticks of a panel drawn in `rect`, their labels, and the width of the widest.
-fn y_labels<DB: DrawingBackend>(
-    root: &Area<DB>,
-    panel: &Panel,
-    rect: Rect,
-    theme: &Theme,
-) -> Result<((Vec<f64>, Vec<String>), f64), ChartError> {
+/// The y ticks of a panel, their labels, and the width of the widest label.
+struct YLabels {
+    ticks: Vec<f64>,
+    labels: Vec<String>,
+    width: f64,
+}
+
+/// The y ticks and labels of a panel drawn in `rect`.
+fn y_labels<DB: DrawingBackend>(root: &Area<DB>, panel: &Panel, rect: Rect, theme: &Theme) -> Result<YLabels, ChartError> {
     let y = axis_range(&panel.y, panel, false);
     let font = theme.font(11.0);
     let plot_height_guess = (rect.height() - theme.px(56.0)).max(theme.px(40.0));
@@ -157,7 +159,7 @@ fn y_labels<DB: DrawingBackend>(
         let (w, _) = root.estimate_text_size(label, &font).map_err(err)?;
         label_w = label_w.max(f64::from(w));
     }
-    Ok(((y_ticks, labels), label_w))
+    Ok(YLabels { ticks: y_ticks, labels, width: label_w })
 }
 
 /// Draws one panel; `label_w` is the width kept for the y tick labels (at least the
@@ -176,7 +178,7 @@ fn draw_panel<DB: DrawingBackend>(
     let title_font = theme.font(12.0);
 
     // Tick labels decide the margins.
-    let ((y_ticks, y_labels), own_w) = y_labels(root, panel, rect, theme)?;
+    let YLabels { ticks: y_ticks, labels: y_labels, width: own_w } = y_labels(root, panel, rect, theme)?;
     let label_w = label_w.max(own_w);
     let title_h = if panel.title.is_empty() { theme.px(6.0) } else { theme.px(20.0) };
     let plot = Rect {
