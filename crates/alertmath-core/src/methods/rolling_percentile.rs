@@ -8,10 +8,11 @@
 //! type 7 is Prometheus's `quantile_over_time` and numpy's default), the multiplier and
 //! `>` or `≥`.
 //!
-//! The windows slide over the whole series without sorting any of them: the values are
-//! sorted once, and a Fenwick tree over their ranks holds the window as a multiset, so
-//! that adding a sample, removing one and finding the k-th smallest each take O(log n).
-//! A series of n points costs O(n log n) whatever the window length.
+//! The windows slide over the whole series without sorting any of them. A window of up
+//! to 256 values is a sorted vector (a binary search and a short move per sample, all in
+//! the cache); a longer one lives in a Fenwick tree over the ranks of the series' values,
+//! sorted once, where adding a sample, removing one and finding the k-th smallest each
+//! take O(log n). A series of n points costs O(n·min(w, 256) + n log n) at most.
 
 use super::common::{flagged_points, n_points, series_field, Compare, Series, STEP};
 use super::Method;
@@ -721,9 +722,9 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
                     "Even with no change at all, this rule fires often: when the samples are independent draws from one distribution, the newest of {} is the largest with probability 1/{} = {}. s × {} is never above the window's maximum here, so at least {} of the points of pure noise alert.",
                     count(w + 1),
                     count(w + 1),
-                    pct(1.0 / (w as f64 + 1.0)),
+                    share(1.0 / (w as f64 + 1.0)),
                     pname,
-                    pct(1.0 / (w as f64 + 1.0))
+                    share(1.0 / (w as f64 + 1.0))
                 ),
             );
         }
@@ -748,7 +749,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
                     format!(
                         "With the point inside its own window, the threshold moves with it: the newest point alerts only from {}, which is {} above the largest of the other values in its window ({}). The threshold shown, {}, is the one its actual value, {}, produced.",
                         num(l),
-                        pct(l / pm - 1.0),
+                        share(l / pm - 1.0),
                         num(pm),
                         num(th),
                         num(vs.get(k).copied().unwrap_or(f64::NAN))
@@ -845,6 +846,11 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     a.plot = Plot::single(panel);
     a.points = Some(Points { x, y, score: scores, flag: flags, score_label: format!("x / {}", pname) });
     Ok(a)
+}
+
+/// A share as a rounded percentage for prose: 1/6 → "16.7%".
+fn share(x: f64) -> String {
+    format!("{}%", crate::fmt::sig(x * 100.0, 3))
 }
 
 /// Why no point has a full window, and what to change.
