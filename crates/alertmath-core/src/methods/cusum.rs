@@ -11,7 +11,7 @@
 //! (Goel & Wu 1971) by the Nyström method with Gauss–Legendre nodes, which reproduces
 //! the published tables (Montgomery: 465 in control and 10.4 for a 1σ shift, k = ½, h = 5).
 
-use super::common::{n_points, series_field, Compare, Series};
+use super::common::{n_points, series_field, Compare, Observed, Series};
 use super::Method;
 use crate::analysis::{Analysis, Level, NoteLevel, Points, Steps, Table, Val, Verdict};
 use crate::error::InputError;
@@ -174,13 +174,11 @@ impl Side {
     }
 }
 
-/// The tabular CUSUM of `xs` (no NaN): the increments, the sums after each step (before
-/// any reset) and the alarms.
+/// The tabular CUSUM of `xs` (no NaN): the sums after each step (before any reset) and
+/// the alarms. The increments are (x − μ) − C and (μ − x) − C.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tabular {
-    pub d_upper: Vec<f64>,
     pub s_upper: Vec<f64>,
-    pub d_lower: Vec<f64>,
     pub s_lower: Vec<f64>,
     pub alarm: Vec<bool>,
 }
@@ -190,13 +188,7 @@ pub struct Tabular {
 /// 0 after an alarm.
 pub fn tabular(xs: &[f64], mu: f64, c: f64, h: f64, side: Side, cmp: Compare, reset: bool) -> Tabular {
     let n = xs.len();
-    let mut out = Tabular {
-        d_upper: Vec::with_capacity(n),
-        s_upper: Vec::with_capacity(n),
-        d_lower: Vec::with_capacity(n),
-        s_lower: Vec::with_capacity(n),
-        alarm: Vec::with_capacity(n),
-    };
+    let mut out = Tabular { s_upper: Vec::with_capacity(n), s_lower: Vec::with_capacity(n), alarm: Vec::with_capacity(n) };
     let (mut up, mut down) = (0.0f64, 0.0f64);
     for &x in xs {
         let du = (x - mu) - c;
@@ -204,9 +196,7 @@ pub fn tabular(xs: &[f64], mu: f64, c: f64, h: f64, side: Side, cmp: Compare, re
         up = (up + du).max(0.0);
         down = (down + dl).max(0.0);
         let alarm = (side.upper() && cmp.passes(up, h)) || (side.lower() && cmp.passes(down, h));
-        out.d_upper.push(du);
         out.s_upper.push(up);
-        out.d_lower.push(dl);
         out.s_lower.push(down);
         out.alarm.push(alarm);
         if alarm && reset {
@@ -404,16 +394,13 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     let shift = p.num("shift")?;
 
     let series = Series::read(input, &series_field(MIN_ROWS), 1.0);
-    let xs_all: Vec<f64> = if series.timestamped { series.t.clone() } else { (0..series.len()).map(|i| i as f64).collect() };
-    let observed: Vec<usize> = (0..series.len()).filter(|&i| series.v.get(i).is_some_and(|v| !v.is_nan())).collect();
-    let vs: Vec<f64> = observed.iter().map(|&i| series.v.get(i).copied().unwrap_or(0.0)).collect();
-    let px: Vec<f64> = observed.iter().map(|&i| xs_all.get(i).copied().unwrap_or(0.0)).collect();
+    let timestamped = series.timestamped;
+    let Observed { v: vs, x: px, gaps, .. } = series.into_observed();
     let m = vs.len();
-    let gaps = series.len() - m;
     let t_of = |k: usize| px.get(k).copied().unwrap_or(f64::NAN);
-    let t_name = if series.timestamped { "time" } else { "t" };
+    let t_name = if timestamped { "time" } else { "t" };
     let at_t = |k: usize| {
-        if series.timestamped {
+        if timestamped {
             format!("time {} s", num(t_of(k)))
         } else {
             format!("t = {}", num(t_of(k)))
@@ -504,7 +491,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     let tab = if problem.is_none() {
         tabular(&vs, mu, c, h, side, cmp, reset)
     } else {
-        Tabular { d_upper: vec![], s_upper: vec![], d_lower: vec![], s_lower: vec![], alarm: vec![] }
+        Tabular { s_upper: vec![], s_lower: vec![], alarm: vec![] }
     };
     let alarms = tab.alarm.iter().filter(|&&a| a).count();
     let first = tab.alarm.iter().position(|&a| a);
@@ -876,13 +863,14 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
             } else {
                 String::new()
             };
-            let mut cells = vec![num(t_of(i)), num(vs.get(i).copied().unwrap_or(f64::NAN))];
+            let x = vs.get(i).copied().unwrap_or(f64::NAN);
+            let mut cells = vec![num(t_of(i)), num(x)];
             if side.upper() {
-                cells.push(g(&tab.d_upper));
+                cells.push(num((x - mu) - c));
                 cells.push(g(&tab.s_upper));
             }
             if side.lower() {
-                cells.push(g(&tab.d_lower));
+                cells.push(num((mu - x) - c));
                 cells.push(g(&tab.s_lower));
             }
             cells.push(alarm);
@@ -894,7 +882,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     // The plot: the series with μ (and the slack band), and the sums against h.
     let x: Column = px.clone().into();
     let y: Column = vs.clone().into();
-    let x_axis = if series.timestamped { "time (s)" } else { "t" };
+    let x_axis = if timestamped { "time (s)" } else { "t" };
     // Both panels show the same x range, so that a point and its sums line up.
     let x_range = match (px.first(), px.last()) {
         (Some(&a), Some(&b)) if b > a => Some((a - 0.04 * (b - a), b + 0.04 * (b - a))),

@@ -14,7 +14,7 @@
 //! sorted once, where adding a sample, removing one and finding the k-th smallest each
 //! take O(log n). A series of n points costs O(n·min(w, 256) + n log n) at most.
 
-use super::common::{flagged_points, n_points, series_field, Compare, Series, STEP};
+use super::common::{flagged_points, n_points, series_field, Compare, Observed, Series, STEP};
 use super::Method;
 use crate::analysis::{Analysis, Level, NoteLevel, Points, Steps, Table, Val, Verdict};
 use crate::error::InputError;
@@ -157,10 +157,8 @@ pub enum WindowSpec {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rolling {
     pub percentile: Vec<f64>,
-    /// How many values the point's window holds (the point itself included when it is).
-    pub size: Vec<usize>,
-    /// Index of the oldest sample of the point's window (the window of earlier samples is
-    /// `start..k`).
+    /// Index of the oldest sample of the point's window: the window of earlier samples is
+    /// `start..k`, and it holds k − start values, one more when the point is in it.
     pub start: Vec<usize>,
     /// Whether the window covered its full length.
     pub full: Vec<bool>,
@@ -274,6 +272,32 @@ impl Multiset {
         }
     }
 
+    /// Removes sample `i` of value `old` and adds sample `j` of value `new`. In a sorted
+    /// vector this moves only the values between the two positions, once.
+    fn replace(&mut self, i: usize, old: f64, j: usize, new: f64) {
+        if let Multiset::Small(sorted) = self {
+            let at = sorted.partition_point(|a| a.total_cmp(&old).is_lt());
+            if sorted.get(at).is_some_and(|a| a.total_cmp(&old).is_eq()) {
+                let to = sorted.partition_point(|a| a.total_cmp(&new).is_lt());
+                if to > at {
+                    // The values between are below `new`: they move down into the gap.
+                    sorted.copy_within(at + 1..to, at);
+                    if let Some(slot) = sorted.get_mut(to - 1) {
+                        *slot = new;
+                    }
+                } else {
+                    sorted.copy_within(to..at, to + 1);
+                    if let Some(slot) = sorted.get_mut(to) {
+                        *slot = new;
+                    }
+                }
+                return;
+            }
+        }
+        self.update(i, old, false);
+        self.update(j, new, true);
+    }
+
     fn kth(&self, k: usize) -> f64 {
         match self {
             Multiset::Small(sorted) => sorted.get(k.saturating_sub(1)).copied().unwrap_or(f64::NAN),
@@ -319,7 +343,6 @@ fn rolling_with(
     let n = vs.len().min(ts.len());
     let mut out = Rolling {
         percentile: vec![f64::NAN; n],
-        size: vec![0; n],
         start: vec![0; n],
         full: vec![false; n],
     };
@@ -346,20 +369,33 @@ fn rolling_with(
     let value = |i: usize| vs.get(i).copied().unwrap_or(f64::NAN);
     let mut lo = 0;
     let mut cached = hf_rank(0, p, t);
+    // The sample to add before the next query: the point itself (when it is in its own
+    // window), or the previous point (when it is not). In the steady state one sample
+    // leaves as one enters, and the two are swapped in one move.
+    let mut pending: Option<usize> = None;
     for k in 0..n {
+        if include {
+            pending = Some(k);
+        }
         // Drop the samples that have left the window of earlier samples.
         let new_lo = window_start(ts, window, k, lo);
-        for i in lo..new_lo {
-            win.update(i, value(i), false);
+        match pending.take() {
+            Some(j) if new_lo == lo + 1 && j >= new_lo => win.replace(lo, value(lo), j, value(j)),
+            other => {
+                // Add first: a sample may enter and leave in the same step.
+                if let Some(j) = other {
+                    win.update(j, value(j), true);
+                }
+                for i in lo..new_lo {
+                    win.update(i, value(i), false);
+                }
+            }
         }
         lo = new_lo;
         let full = match window {
             WindowSpec::Samples(w) => k >= w,
             WindowSpec::Time { range, .. } => ts.get(k).copied().unwrap_or(first_time) - first_time >= range,
         };
-        if include {
-            win.update(k, value(k), true);
-        }
         let size = k - lo + usize::from(include);
         if size > 0 && (full || partial) {
             if cached.n != size {
@@ -369,9 +405,6 @@ fn rolling_with(
                 *slot = hf_pick(&cached, t, |r| win.kth(r)).0;
             }
         }
-        if let Some(slot) = out.size.get_mut(k) {
-            *slot = size;
-        }
         if let Some(slot) = out.start.get_mut(k) {
             *slot = lo;
         }
@@ -379,7 +412,7 @@ fn rolling_with(
             *slot = full;
         }
         if !include {
-            win.update(k, value(k), true);
+            pending = Some(k);
         }
     }
     out
@@ -468,15 +501,11 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     let pname = format!("P{}", num(percentile));
 
     let series = Series::read(input, &series_field(MIN_ROWS), step);
-    // The plot's x: the timestamps when given, else the sample index t = 0, 1, 2, …
-    let xs_all: Vec<f64> =
-        if series.timestamped { series.t.clone() } else { (0..series.len()).map(|i| i as f64).collect() };
-    let observed: Vec<usize> = (0..series.len()).filter(|&i| series.v.get(i).is_some_and(|v| !v.is_nan())).collect();
-    let ts: Vec<f64> = observed.iter().map(|&i| series.t.get(i).copied().unwrap_or(0.0)).collect();
-    let vs: Vec<f64> = observed.iter().map(|&i| series.v.get(i).copied().unwrap_or(0.0)).collect();
-    let px: Vec<f64> = observed.iter().map(|&i| xs_all.get(i).copied().unwrap_or(0.0)).collect();
+    let timestamped = series.timestamped;
+    // The observed samples: times, values, and the plot's x (the timestamps when given,
+    // else the sample index t = 0, 1, 2, …).
+    let Observed { t: ts, v: vs, x: px, gaps } = series.into_observed();
     let m = vs.len();
-    let gaps = series.len() - m;
 
     let roll = rolling(&ts, &vs, window, include, partial, q, qtype);
     let thresholds: Vec<f64> = roll.percentile.iter().map(|&pc| s * pc).collect();
@@ -492,7 +521,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     let newest = roll.percentile.iter().rposition(|x| !x.is_nan());
     let t_label = |k: usize| -> String {
         let x = px.get(k).copied().unwrap_or(f64::NAN);
-        if series.timestamped {
+        if timestamped {
             format!("time {} s", num(x))
         } else {
             format!("t = {}", num(x))
@@ -773,12 +802,12 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
             },
         );
     }
-    if by_time && !series.timestamped {
+    if by_time && !timestamped {
         a.note(NoteLevel::Info, format!("The series has no timestamps: sample t is taken at t × {} s.", num(step)));
     }
 
     // The table, one row per observed sample.
-    let time_col = if series.timestamped { "time (s)" } else { "t" };
+    let time_col = if timestamped { "time (s)" } else { "t" };
     let p_col = pname.clone();
     let ratio_col = format!("x / {}", pname);
     let mut table = Table::new(
@@ -791,7 +820,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         |i| flags.get(i).copied().unwrap_or(false),
         |i| {
             let pc = roll.percentile.get(i).copied().unwrap_or(f64::NAN);
-            let size = roll.size.get(i).copied().unwrap_or(0);
+            let size = i.saturating_sub(roll.start.get(i).copied().unwrap_or(i)) + usize::from(include);
             let scored_here = !pc.is_nan();
             vec![
                 num(px.get(i).copied().unwrap_or(f64::NAN)),
@@ -814,7 +843,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     let y: Column = vs.into();
     let mut panel = Panel::new(
         "",
-        Axis::linear(if series.timestamped { "time (s)" } else { "sample t" }),
+        Axis::linear(if timestamped { "time (s)" } else { "sample t" }),
         Axis::linear("value"),
     );
     let pcs: Column = roll.percentile.clone().into();
@@ -972,7 +1001,7 @@ mod tests {
         // [5m] of one-minute samples: Prometheus 3 keeps 4 earlier samples, Prometheus 2 keeps 5.
         let open = rolling(&ts, &vs, WindowSpec::Time { range: 300.0, closed: false }, false, false, 0.99, 7);
         let closed = rolling(&ts, &vs, WindowSpec::Time { range: 300.0, closed: true }, false, false, 0.99, 7);
-        assert_eq!((open.size[5], closed.size[5]), (4, 5));
+        assert_eq!((5 - open.start[5], 5 - closed.start[5]), (4, 5));
         assert!((closed.percentile[5] - 104.88).abs() < 1e-12);
     }
 
