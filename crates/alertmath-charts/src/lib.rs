@@ -530,9 +530,14 @@ fn polyline<DB: DrawingBackend>(
     let style = theme.role(role);
     for run in clip_polyline(pts, plot) {
         let run = if run.len() > 2 * plot.width() as usize { decimate_columns(&run) } else { run };
+        // A dense, jagged line (a rolling threshold over 100,000 points) would break into
+        // thousands of dashes, each a separate path for the canvas; past that many, a
+        // dash pattern cannot be seen anyway, and the line is drawn solid.
         let pieces = match style.dash {
-            Some((on, off)) => dash(&run, theme.px(on), theme.px(off)),
-            None => vec![run],
+            Some((on, off)) if path_length(&run) / theme.px(on + off) <= MAX_DASHES => {
+                dash(&run, theme.px(on), theme.px(off))
+            }
+            _ => vec![run],
         };
         for piece in pieces {
             if piece.len() >= 2 {
@@ -543,6 +548,14 @@ fn polyline<DB: DrawingBackend>(
         }
     }
     Ok(())
+}
+
+/// The most dashes one polyline is broken into (see [`polyline`]).
+const MAX_DASHES: f64 = 1500.0;
+
+/// The length of a polyline in pixels.
+fn path_length(pts: &[(f64, f64)]) -> f64 {
+    pts.windows(2).map(|w| (w[1].0 - w[0].0).hypot(w[1].1 - w[0].1)).sum()
 }
 
 /// Draws markers for points inside the plot. Dense layers are thinned to one marker per
