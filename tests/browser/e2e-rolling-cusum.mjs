@@ -105,8 +105,10 @@ export default async function (ctx) {
     const f = await frames(page);
     await page.keyboard.type(', 101');
     await nextFrame(page, f);
-    await page.waitForFunction(() => document.querySelectorAll('#tables table tbody tr').length === 7);
-    assert((await text(page, '#verdict')).includes('ALARM at t = 6'), await text(page, '#verdict'));
+    // Typing goes through “, 10” (seven values, no alarm) before “, 101”.
+    await page.waitForFunction(() => document.getElementById('field-series').value.endsWith(', 101')
+      && document.querySelectorAll('#tables table tbody tr').length === 7
+      && document.getElementById('verdict').textContent.includes('ALARM at t = 6'), null, { timeout: 5000 });
     assert((await canvasPrint(page)).hash !== first.hash, 'the plot changed');
 
     // The recommended slack in σ units: the alarm comes later.
