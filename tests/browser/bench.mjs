@@ -47,8 +47,11 @@ function fieldText(field, n, index) {
 async function measure(page, count) {
   return page.evaluate(async (count) => {
     const perf = window.alertmath.perf;
-    // A continuous parameter (scaling an integer one by 1.05 would not be a whole number).
-    const control = document.querySelector('#params input[type=number]:not([step="1"])') || document.querySelector('#params select');
+    // The first number control that takes fractions and stays in range when scaled by
+    // up to 1.2 (a window in samples or a percentile of 99 would not); else a select.
+    const numbers = [...document.querySelectorAll('#params input[type=number]')];
+    const control = numbers.find((c) => c.step === 'any' && Number(c.value) !== 0 && Number(c.value) * 1.2 <= Number(c.max))
+      || document.querySelector('#params select');
     const frame = () => new Promise((r) => requestAnimationFrame(r));
     const out = [];
     const values = control.tagName === 'SELECT' ? [...control.options].map((o) => o.value) : null;

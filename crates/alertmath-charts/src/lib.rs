@@ -72,12 +72,21 @@ pub fn draw<DB: DrawingBackend>(backend: DB, plot: &Plot, view: &View) -> Result
     let (width, height) = root.dim_in_pixel();
     let mut stats = DrawStats::default();
     let total: f64 = plot.panels.iter().map(|p| p.weight.max(0.1)).sum();
+    let mut rects = Vec::with_capacity(plot.panels.len());
     let mut top = 0.0;
     for panel in &plot.panels {
         let h = f64::from(height) * panel.weight.max(0.1) / total.max(0.1);
-        let rect = Rect { x0: 0.0, y0: top, x1: f64::from(width), y1: top + h };
-        draw_panel(&root, panel, rect, &theme, &mut stats)?;
+        rects.push(Rect { x0: 0.0, y0: top, x1: f64::from(width), y1: top + h });
         top += h;
+    }
+    // Stacked panels share the width: their plot areas start at the same x, the widest
+    // tick labels deciding, so that the same x lines up from panel to panel.
+    let mut label_w = 0.0f64;
+    for (panel, rect) in plot.panels.iter().zip(&rects) {
+        label_w = label_w.max(y_label_width(&root, panel, *rect, &theme)?);
+    }
+    for (panel, rect) in plot.panels.iter().zip(rects) {
+        draw_panel(&root, panel, rect, &theme, label_w, &mut stats)?;
     }
     root.present().map_err(err)?;
     Ok(stats)
@@ -127,11 +136,43 @@ impl Mapper {
     }
 }
 
+/// The y ticks of a panel drawn in `rect` with the y range `y`: about one per 36 CSS
+/// pixels, decades on a log axis, whole numbers only on an axis of counts.
+fn y_ticks(panel: &Panel, y: &Scale, rect: Rect, theme: &Theme) -> Vec<f64> {
+    let plot_height_guess = (rect.height() - theme.px(56.0)).max(theme.px(40.0));
+    let ticks = if y.log {
+        log_ticks(y.lo, y.hi)
+    } else {
+        nice_ticks(y.lo, y.hi, (plot_height_guess / theme.px(36.0)).clamp(2.0, 10.0) as usize)
+    };
+    whole_if(panel.y.integer, ticks)
+}
+
+/// The width of the widest y tick label of a panel drawn in `rect`.
+fn y_label_width<DB: DrawingBackend>(
+    root: &Area<DB>,
+    panel: &Panel,
+    rect: Rect,
+    theme: &Theme,
+) -> Result<f64, ChartError> {
+    let ticks = y_ticks(panel, &axis_range(&panel.y, panel, false), rect, theme);
+    let font = theme.font(11.0);
+    let mut width = 0.0f64;
+    for &v in &ticks {
+        let (w, _) = root.estimate_text_size(&format_tick(v, &ticks), &font).map_err(err)?;
+        width = width.max(f64::from(w));
+    }
+    Ok(width)
+}
+
+/// Draws one panel; `label_w` is the width kept for the y tick labels (at least the
+/// panel's own widest label).
 fn draw_panel<DB: DrawingBackend>(
     root: &Area<DB>,
     panel: &Panel,
     rect: Rect,
     theme: &Theme,
+    shared_label_w: f64,
     stats: &mut DrawStats,
 ) -> Result<(), ChartError> {
     let mut x = axis_range(&panel.x, panel, true);
@@ -140,19 +181,11 @@ fn draw_panel<DB: DrawingBackend>(
     let title_font = theme.font(12.0);
 
     // Tick labels decide the margins.
-    let plot_height_guess = (rect.height() - theme.px(56.0)).max(theme.px(40.0));
-    let y_ticks_of = |y: &Scale| {
-        let ticks = if y.log {
-            log_ticks(y.lo, y.hi)
-        } else {
-            nice_ticks(y.lo, y.hi, (plot_height_guess / theme.px(36.0)).clamp(2.0, 10.0) as usize)
-        };
-        whole_if(panel.y.integer, ticks)
-    };
+    let y_ticks_of = |y: &Scale| y_ticks(panel, y, rect, theme);
     let title_h = if panel.title.is_empty() { theme.px(6.0) } else { theme.px(20.0) };
     let layout = |y_ticks: &[f64]| -> Result<(Vec<String>, Rect), ChartError> {
         let y_labels: Vec<String> = y_ticks.iter().map(|&v| format_tick(v, y_ticks)).collect();
-        let mut label_w = 0.0f64;
+        let mut label_w = shared_label_w;
         for label in &y_labels {
             let (w, _) = root.estimate_text_size(label, &font).map_err(err)?;
             label_w = label_w.max(f64::from(w));
@@ -456,7 +489,23 @@ fn legend_corner(panel: &Panel, map: &Mapper, w: f64, h: f64, pad: f64) -> (f64,
         (p.x0 + pad, p.y1 - h - pad),
     ];
     let mut cost = [0usize; 4];
+    let mut count = |px: f64, py: f64, weight: usize| {
+        for (c, &(cx, cy)) in cost.iter_mut().zip(&corners) {
+            if px >= cx && px <= cx + w && py >= cy && py <= cy + h {
+                *c += weight;
+            }
+        }
+    };
     for layer in &panel.layers {
+        // A segment has no vertices in between: count points along it.
+        if let LayerKind::Segment { x0, y0, x1, y1 } = &layer.kind {
+            let (ax, ay, bx, by) = (map.px(*x0), map.py(*y0), map.px(*x1), map.py(*y1));
+            for i in 0..=16 {
+                let f = f64::from(i) / 16.0;
+                count(ax + f * (bx - ax), ay + f * (by - ay), 1);
+            }
+            continue;
+        }
         let (xs, ys, weight) = match &layer.kind {
             LayerKind::Points { x, y } => (x, y, 4),
             LayerKind::Line { x, y } | LayerKind::Steps { x, y } => (x, y, 1),
@@ -465,12 +514,7 @@ fn legend_corner(panel: &Panel, map: &Mapper, w: f64, h: f64, pad: f64) -> (f64,
         // A sample is enough to compare four corners.
         let stride = (xs.len() / 4000).max(1);
         for (&x, &y) in xs.iter().zip(ys.iter()).step_by(stride) {
-            let (px, py) = (map.px(x), map.py(y));
-            for (c, &(cx, cy)) in cost.iter_mut().zip(&corners) {
-                if px >= cx && px <= cx + w && py >= cy && py <= cy + h {
-                    *c += weight;
-                }
-            }
+            count(map.px(x), map.py(y), weight);
         }
     }
     let best = (0..4).min_by_key(|&i| (cost[i], i)).unwrap_or(0);
@@ -526,9 +570,14 @@ fn polyline<DB: DrawingBackend>(
     let style = theme.role(role);
     for run in clip_polyline(pts, plot) {
         let run = if run.len() > 2 * plot.width() as usize { decimate_columns(&run) } else { run };
+        // A dense, jagged line (a rolling threshold over 100,000 points) would break into
+        // thousands of dashes, each a separate path for the canvas; past that many, a
+        // dash pattern cannot be seen anyway, and the line is drawn solid.
         let pieces = match style.dash {
-            Some((on, off)) => dash(&run, theme.px(on), theme.px(off)),
-            None => vec![run],
+            Some((on, off)) if path_length(&run) / theme.px(on + off) <= MAX_DASHES => {
+                dash(&run, theme.px(on), theme.px(off))
+            }
+            _ => vec![run],
         };
         for piece in pieces {
             if piece.len() >= 2 {
@@ -539,6 +588,14 @@ fn polyline<DB: DrawingBackend>(
         }
     }
     Ok(())
+}
+
+/// The most dashes one polyline is broken into (see [`polyline`]).
+const MAX_DASHES: f64 = 1500.0;
+
+/// The length of a polyline in pixels.
+fn path_length(pts: &[(f64, f64)]) -> f64 {
+    pts.windows(2).map(|w| (w[1].0 - w[0].0).hypot(w[1].1 - w[0].1)).sum()
 }
 
 /// Draws markers for points inside the plot. Dense layers are thinned to one marker per

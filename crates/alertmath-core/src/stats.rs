@@ -193,29 +193,38 @@ pub fn quantile(s: &[f64], p: f64, def: QuantileDef) -> QuantileTrace {
 
 fn hyndman_fan(s: &[f64], p: f64, t: u8) -> QuantileTrace {
     let n = s.len();
+    let rank = hf_rank(n, p, t);
+    let (value, weight) = hf_pick(&rank, t, |r| s[r - 1]);
+    let lo = rank.j.clamp(1, n as i64) as usize;
+    let hi = (rank.j + 1).clamp(1, n as i64) as usize;
+    let position = format!("{} = {} (n = {}, p = {})", hf_formula(t), crate::fmt::num(rank.pos), n, crate::fmt::num(p));
+    QuantileTrace { value, lo, hi, g: weight, position }
+}
+
+/// Where a Hyndman–Fan quantile of `n` sorted values lies: the position `pos` (1-based,
+/// fractional), its integer part `j` and fractional part `g` (after R's fuzz). Depends on
+/// n, p and the type only, so a rolling window of fixed length computes it once.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HfRank {
+    /// The number of values.
+    pub n: usize,
+    pub pos: f64,
+    pub j: i64,
+    pub g: f64,
+}
+
+/// The position of the type-`t` quantile `p` among `n` values (see [`HfRank`]).
+pub fn hf_rank(n: usize, p: f64, t: u8) -> HfRank {
     let nf = n as f64;
-    let at = |rank: i64| s[(rank.clamp(1, n as i64) - 1) as usize];
     // The position, computed in the same order of operations as R's quantile(): n·p
     // (minus 1/2 for type 3) for the discontinuous types, a + p·(n + 1 − a − b) for the
     // continuous ones.
-    let (pos, formula) = match t {
-        1 | 2 => (nf * p, "h = n·p".to_string()),
-        3 => (nf * p - 0.5, "h = n·p − 1/2".to_string()),
+    let pos = match t {
+        1 | 2 => nf * p,
+        3 => nf * p - 0.5,
         _ => {
-            let (a, b, name) = match t {
-                4 => (0.0, 1.0, "a = 0, b = 1"),
-                5 => (0.5, 0.5, "a = b = 1/2"),
-                6 => (0.0, 0.0, "a = b = 0"),
-                8 => (1.0 / 3.0, 1.0 / 3.0, "a = b = 1/3"),
-                9 => (3.0 / 8.0, 3.0 / 8.0, "a = b = 3/8"),
-                _ => (1.0, 1.0, "a = b = 1"),
-            };
-            let formula = if t == 7 {
-                "h = 1 + p·(n − 1)".to_string()
-            } else {
-                format!("h = a + p·(n + 1 − a − b), {}", name)
-            };
-            (a + p * (nf + 1.0 - a - b), formula)
+            let (a, b) = hf_ab(t);
+            a + p * (nf + 1.0 - a - b)
         }
     };
     // R's fuzz: a position within a few ulps of an integer counts as that integer, so
@@ -227,36 +236,71 @@ fn hyndman_fan(s: &[f64], p: f64, t: u8) -> QuantileTrace {
     if g.abs() < fuzz {
         g = 0.0;
     }
-    let g = g.clamp(0.0, 1.0);
-    let j = j as i64;
-    let (value, weight) = match t {
+    HfRank { n, pos, j: j as i64, g: g.clamp(0.0, 1.0) }
+}
+
+/// The type-`t` quantile at `rank`, reading the order statistic of 1-based rank r
+/// (always within 1..=n) through `at`: the value and the weight on the upper of the two
+/// order statistics it lies between. `at` may be a sorted slice or an order-statistic
+/// structure (a rolling window); the arithmetic is the same either way.
+pub fn hf_pick(rank: &HfRank, t: u8, at: impl Fn(usize) -> f64) -> (f64, f64) {
+    let n = rank.n;
+    if n == 0 {
+        return (f64::NAN, 0.0);
+    }
+    let get = |r: i64| at(r.clamp(1, n as i64) as usize);
+    let (j, g) = (rank.j, rank.g);
+    match t {
         1 => {
             if g > 0.0 {
-                (at(j + 1), 1.0)
+                (get(j + 1), 1.0)
             } else {
-                (at(j), 0.0)
+                (get(j), 0.0)
             }
         }
         2 => {
             if g > 0.0 {
-                (at(j + 1), 1.0)
+                (get(j + 1), 1.0)
             } else {
-                (midpoint(at(j), at(j + 1)), 0.5)
+                (midpoint(get(j), get(j + 1)), 0.5)
             }
         }
         3 => {
             if g == 0.0 && j % 2 == 0 {
-                (at(j), 0.0)
+                (get(j), 0.0)
             } else {
-                (at(j + 1), 1.0)
+                (get(j + 1), 1.0)
             }
         }
-        _ => (lerp(at(j), at(j + 1), g), g),
-    };
-    let lo = j.clamp(1, n as i64) as usize;
-    let hi = (j + 1).clamp(1, n as i64) as usize;
-    let position = format!("{} = {} (n = {}, p = {})", formula, crate::fmt::num(pos), n, crate::fmt::num(p));
-    QuantileTrace { value, lo, hi, g: weight, position }
+        _ => (lerp(get(j), get(j + 1), g), g),
+    }
+}
+
+/// The plotting-position constants (a, b) of the continuous types 4–9.
+fn hf_ab(t: u8) -> (f64, f64) {
+    match t {
+        4 => (0.0, 1.0),
+        5 => (0.5, 0.5),
+        6 => (0.0, 0.0),
+        8 => (1.0 / 3.0, 1.0 / 3.0),
+        9 => (3.0 / 8.0, 3.0 / 8.0),
+        _ => (1.0, 1.0),
+    }
+}
+
+/// The position formula of type `t`, as the steps show it.
+pub fn hf_formula(t: u8) -> String {
+    match t {
+        1 | 2 => "h = n·p".to_string(),
+        3 => "h = n·p − 1/2".to_string(),
+        7 => "h = 1 + p·(n − 1)".to_string(),
+        4 => "h = a + p·(n + 1 − a − b), a = 0, b = 1".to_string(),
+        5 => "h = a + p·(n + 1 − a − b), a = b = 1/2".to_string(),
+        6 => "h = a + p·(n + 1 − a − b), a = b = 0".to_string(),
+        8 => "h = a + p·(n + 1 − a − b), a = b = 1/3".to_string(),
+        9 => "h = a + p·(n + 1 − a − b), a = b = 3/8".to_string(),
+        _ => "h = a + p·(n + 1 − a − b), a = b = 1".to_string(),
+    }
 }
 
 /// 1/Φ⁻¹(3/4): the factor that makes the MAD a consistent estimator of σ for normal data.

@@ -107,7 +107,7 @@ pub fn flagged_points(x: &Column, y: &Column, flag: &[bool]) -> [Layer; 2] {
             fy.push(yi);
         }
     }
-    [Layer::points(x.to_vec(), y.to_vec(), Role::Data, "data"), Layer::points(fx, fy, Role::Flagged, "flagged")]
+    [Layer::points(x.clone(), y.clone(), Role::Data, "data"), Layer::points(fx, fy, Role::Flagged, "flagged")]
 }
 
 /// "1 point", "3 points".
@@ -174,6 +174,39 @@ impl Series {
     pub fn gaps(&self) -> usize {
         self.v.iter().filter(|x| x.is_nan()).count()
     }
+
+    /// The observed samples only, with their plot positions: the timestamps, or the
+    /// sample index t = 0, 1, 2, … (gaps included in the count) when the series has none.
+    /// Without gaps the series' own columns are moved, not copied.
+    pub fn into_observed(self) -> Observed {
+        let Series { t, v, timestamped } = self;
+        let gaps = v.iter().filter(|x| x.is_nan()).count();
+        if gaps == 0 {
+            let x = if timestamped { t.clone() } else { (0..v.len()).map(|i| i as f64).collect() };
+            return Observed { t, v, x, gaps };
+        }
+        let kept = v.len() - gaps;
+        let mut out =
+            Observed { t: Vec::with_capacity(kept), v: Vec::with_capacity(kept), x: Vec::with_capacity(kept), gaps };
+        for (i, (&ti, &vi)) in t.iter().zip(&v).enumerate() {
+            if !vi.is_nan() {
+                out.t.push(ti);
+                out.v.push(vi);
+                out.x.push(if timestamped { ti } else { i as f64 });
+            }
+        }
+        out
+    }
+}
+
+/// The observed samples of a [`Series`]: times (s), values, plot positions, and how many
+/// samples were missing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observed {
+    pub t: Vec<f64>,
+    pub v: Vec<f64>,
+    pub x: Vec<f64>,
+    pub gaps: usize,
 }
 
 #[cfg(test)]
@@ -193,7 +226,15 @@ mod tests {
         let mut input = Input::new();
         input.extend(parse_field(&field, "0, 20\n60, 21\n120, 80").unwrap());
         let s = Series::read(&input, &field, 60.0);
-        assert_eq!((s.t, s.v, s.timestamped), (vec![0.0, 60.0, 120.0], vec![20.0, 21.0, 80.0], true));
+        assert_eq!((s.t.clone(), s.v.clone(), s.timestamped), (vec![0.0, 60.0, 120.0], vec![20.0, 21.0, 80.0], true));
+        assert_eq!(s.into_observed().x, vec![0.0, 60.0, 120.0]);
+    }
+
+    #[test]
+    fn observed_samples_skip_gaps_and_keep_their_index() {
+        let series = Series { t: vec![0.0, 60.0, 120.0, 180.0], v: vec![5.0, f64::NAN, 7.0, 8.0], timestamped: false };
+        let o = series.into_observed();
+        assert_eq!((o.t, o.v, o.x, o.gaps), (vec![0.0, 120.0, 180.0], vec![5.0, 7.0, 8.0], vec![0.0, 2.0, 3.0], 1));
     }
 
     #[test]

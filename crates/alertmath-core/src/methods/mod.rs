@@ -11,6 +11,7 @@ use crate::spec::MethodSpec;
 
 pub mod arima;
 pub mod common;
+pub mod cusum;
 pub mod derivative;
 pub mod double_exponential_smoothing;
 pub mod extreme;
@@ -28,6 +29,7 @@ pub mod mad;
 pub mod promql;
 pub mod rates_common;
 pub mod ratio_of_rates;
+pub mod rolling_percentile;
 pub mod seasonal_derivative;
 pub mod series_models;
 pub mod square_root_law;
@@ -42,15 +44,21 @@ pub struct Method {
     pub run: fn(&Input, &ResolvedParams) -> Result<Analysis, InputError>,
 }
 
-/// Every method, in site order.
+/// Every method, in the guide's order (the companion articles last).
 pub static METHODS: &[&Method] = &[
     &square_root_law::METHOD,
     &z_score::METHOD,
     &iqr::METHOD,
     &mad::METHOD,
+    &rolling_percentile::METHOD,
+    &cusum::METHOD,
     &grubbs::METHOD,
     &generalized_esd::METHOD,
     &ks_two_sample::METHOD,
+    &garch::METHOD,
+    &holt_winters::METHOD,
+    &double_exponential_smoothing::METHOD,
+    &arima::METHOD,
     &derivative::METHOD,
     &seasonal_derivative::METHOD,
     &velocity_z_score::METHOD,
@@ -59,10 +67,6 @@ pub static METHODS: &[&Method] = &[
     &finite_differences::METHOD,
     &gradient::METHOD,
     &jacobian::METHOD,
-    &holt_winters::METHOD,
-    &double_exponential_smoothing::METHOD,
-    &arima::METHOD,
-    &garch::METHOD,
 ];
 
 /// The method with this id.
