@@ -343,6 +343,24 @@ struct Svd2 {
 }
 
 fn svd2(m: [[f64; 2]; 2]) -> Svd2 {
+    // Scale by a power of two near the largest entry (exactly, so no digit is lost) so that
+    // products of entries like 1e300 neither overflow nor underflow, then scale back.
+    let largest = m.iter().flatten().fold(0.0f64, |acc, x| acc.max(x.abs()));
+    if !(largest > 0.0 && largest.is_finite()) {
+        return svd2_unscaled(m);
+    }
+    // Clamped so that the power of two itself is a normal number (2^-1074 would underflow).
+    let scale = 2f64.powi((largest.log2().floor() as i32).clamp(-1000, 1000));
+    let scaled = svd2_unscaled([[m[0][0] / scale, m[0][1] / scale], [m[1][0] / scale, m[1][1] / scale]]);
+    Svd2 {
+        det: scaled.det * scale * scale,
+        s_max: scaled.s_max * scale,
+        s_min: scaled.s_min * scale,
+        cond: scaled.cond,
+    }
+}
+
+fn svd2_unscaled(m: [[f64; 2]; 2]) -> Svd2 {
     let [[a, b], [c, d]] = m;
     let det = diff_of_products(a, d, b, c);
     let p = hypot(a + d, c - b);
