@@ -174,18 +174,9 @@ pub fn supported_names(version: Version) -> Vec<&'static str> {
         .collect()
 }
 
-/// One step of Kahan–Neumaier summation, as Prometheus's `kahanSumInc`.
-pub fn kahan_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
-    let t = sum + inc;
-    let c = if t.is_infinite() {
-        0.0
-    } else if sum.abs() >= inc.abs() {
-        c + ((sum - t) + inc)
-    } else {
-        c + ((inc - t) + sum)
-    };
-    (t, c)
-}
+/// One step of Kahan–Neumaier summation, as Prometheus's `kahanSumInc` (the core's, so
+/// the derivative lessons and the PromQL twin sum identically).
+pub use alertmath_core::methods::promql::kahan_inc;
 
 /// The samples of one series in a window: timestamps (ms) and values.
 #[derive(Debug, Clone, Copy)]
@@ -292,38 +283,13 @@ pub fn instant_value(w: Window, is_rate: bool) -> Option<f64> {
     Some(value)
 }
 
-/// Least-squares slope and the intercept at `intercept_ms`, with Kahan sums.
+/// Least-squares slope and the intercept at `intercept_ms`, with Kahan sums: the core's
+/// regression (shared with the derivative lessons) on integer-millisecond times.
 pub fn linear_regression(t: &[i64], v: &[f64], intercept_ms: i64) -> (f64, f64) {
-    let (mut n, mut sx, mut cx, mut sy, mut cy, mut sxy, mut cxy, mut sx2, mut cx2) =
-        (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
-    let init = v.first().copied().unwrap_or(f64::NAN);
-    let mut constant = true;
-    for (i, (&ti, &y)) in t.iter().zip(v).enumerate() {
-        if constant && i > 0 && y != init {
-            constant = false;
-        }
-        n += 1.0;
-        let x = (ti - intercept_ms) as f64 / 1e3;
-        (sx, cx) = kahan_inc(x, sx, cx);
-        (sy, cy) = kahan_inc(y, sy, cy);
-        (sxy, cxy) = kahan_inc(x * y, sxy, cxy);
-        (sx2, cx2) = kahan_inc(x * x, sx2, cx2);
-    }
-    if constant {
-        if init.is_infinite() {
-            return (f64::NAN, f64::NAN);
-        }
-        return (0.0, init);
-    }
-    sx += cx;
-    sy += cy;
-    sxy += cxy;
-    sx2 += cx2;
-    let cov = sxy - sx * sy / n;
-    let var = sx2 - sx * sx / n;
-    let slope = cov / var;
-    let intercept = sy / n - slope * sx / n;
-    (slope, intercept)
+    let r = alertmath_core::methods::promql::regression(
+        t.iter().zip(v).map(|(&ti, &y)| ((ti - intercept_ms) as f64 / 1e3, y)),
+    );
+    (r.slope, r.intercept)
 }
 
 /// `avg_over_time`.
@@ -445,7 +411,9 @@ pub fn extreme(v: &[f64], max: bool) -> f64 {
 }
 
 /// `double_exponential_smoothing` (`holt_winters`): level and trend smoothing with
-/// factors sf and tf, both strictly between 0 and 1.
+/// factors sf and tf, both strictly between 0 and 1. Prometheus's NaN is a value here,
+/// whereas the core's `double_exponential_smoothing::prometheus_value` skips NaN as a
+/// missing sample; on NaN-free data the two must agree (tested below).
 pub fn double_exponential_smoothing(v: &[f64], sf: f64, tf: f64) -> Option<f64> {
     let l = v.len();
     if l < 2 {
@@ -471,6 +439,24 @@ pub fn go_mod(a: f64, b: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn double_exponential_smoothing_agrees_with_the_core_lesson() {
+        let mut x = 7u64;
+        for n in 2..40 {
+            let v: Vec<f64> = (0..n)
+                .map(|_| {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    (x >> 40) as f64 / 1000.0
+                })
+                .collect();
+            for (sf, tf) in [(0.5, 0.5), (0.1, 0.9), (0.3, 0.1)] {
+                let ours = double_exponential_smoothing(&v, sf, tf);
+                let core = alertmath_core::methods::double_exponential_smoothing::prometheus_value(&v, sf, tf);
+                assert_eq!(ours.map(f64::to_bits), core.map(f64::to_bits), "n = {n}, sf = {sf}, tf = {tf}");
+            }
+        }
+    }
 
     #[test]
     fn quantile_is_type_7() {

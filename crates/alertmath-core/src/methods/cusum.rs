@@ -240,7 +240,7 @@ fn phi_upper(x: f64) -> f64 {
 
 /// φ, the standard normal density.
 fn phi_pdf(x: f64) -> f64 {
-    libm::exp(-0.5 * x * x) / (2.0 * std::f64::consts::PI).sqrt()
+    crate::elementary::exp(-0.5 * x * x) / (2.0 * std::f64::consts::PI).sqrt()
 }
 
 /// Gauss–Legendre nodes and weights on [a, b] (Newton's method on Pₙ, from the
@@ -251,7 +251,7 @@ pub fn gauss_legendre(n: usize, a: f64, b: f64) -> (Vec<f64>, Vec<f64>) {
     let (mid, half) = ((a + b) / 2.0, (b - a) / 2.0);
     let nf = n as f64;
     for i in 1..=n {
-        let mut x = libm::cos(std::f64::consts::PI * (i as f64 - 0.25) / (nf + 0.5));
+        let mut x = crate::elementary::cos(std::f64::consts::PI * (i as f64 - 0.25) / (nf + 0.5));
         let mut dp = 1.0;
         for _ in 0..100 {
             // P_n(x) and P_n'(x) by the three-term recurrence.

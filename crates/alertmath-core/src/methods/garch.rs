@@ -29,7 +29,7 @@ use crate::plot::{Axis, Layer, Panel, Plot, Role};
 use crate::spec::{integer, number, Choice, MethodSpec, ParamKind, ParamSpec};
 // ln and exp from the libm crate: the same bits natively and in wasm (the platform's
 // would differ in the last place, and a fit would drift apart between the two).
-use libm::{exp, log as ln};
+use crate::elementary::{exp, ln};
 
 pub static METHOD: Method = Method {
     spec: MethodSpec {

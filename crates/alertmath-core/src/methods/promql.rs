@@ -104,22 +104,30 @@ pub struct Regression {
 /// samples `(ms[i], v[i])`. Needs at least one sample; with all times equal and the
 /// values not, the slope is 0/0 or ±x/0 (NaN or ±∞), as in Prometheus.
 pub fn linear_regression(ms: &[f64], v: &[f64], origin_ms: f64) -> Regression {
+    regression(ms.iter().zip(v).map(|(&t, &y)| ((t - origin_ms) / 1e3, y)))
+}
+
+/// The least-squares fit behind `linear_regression`, over `(x, y)` pairs with x already
+/// in seconds from the origin (the PromQL evaluator passes integer milliseconds).
+pub fn regression(points: impl Iterator<Item = (f64, f64)>) -> Regression {
     let (mut n, mut sx, mut cx, mut sy, mut cy, mut sxy, mut cxy, mut sx2, mut cx2) =
         (0.0f64, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
-    let first = v.first().copied().unwrap_or(f64::NAN);
+    let mut first = f64::NAN;
     let mut constant_y = true;
-    for (i, (&t, &y)) in ms.iter().zip(v).enumerate() {
-        if constant_y && i > 0 && y != first {
+    let mut count = 0usize;
+    for (i, (x, y)) in points.enumerate() {
+        if i == 0 {
+            first = y;
+        } else if constant_y && y != first {
             constant_y = false;
         }
+        count += 1;
         n += 1.0;
-        let x = (t - origin_ms) / 1e3;
         (sx, cx) = kahan_inc(x, sx, cx);
         (sy, cy) = kahan_inc(y, sy, cy);
         (sxy, cxy) = kahan_inc(x * y, sxy, cxy);
         (sx2, cx2) = kahan_inc(x * x, sx2, cx2);
     }
-    let count = ms.len().min(v.len());
     if constant_y {
         let (slope, intercept) = if first.is_infinite() { (f64::NAN, f64::NAN) } else { (0.0, first) };
         return Regression {
