@@ -72,12 +72,22 @@ pub fn draw<DB: DrawingBackend>(backend: DB, plot: &Plot, view: &View) -> Result
     let (width, height) = root.dim_in_pixel();
     let mut stats = DrawStats::default();
     let total: f64 = plot.panels.iter().map(|p| p.weight.max(0.1)).sum();
+    let mut rects = Vec::with_capacity(plot.panels.len());
     let mut top = 0.0;
     for panel in &plot.panels {
         let h = f64::from(height) * panel.weight.max(0.1) / total.max(0.1);
-        let rect = Rect { x0: 0.0, y0: top, x1: f64::from(width), y1: top + h };
-        draw_panel(&root, panel, rect, &theme, &mut stats)?;
+        rects.push(Rect { x0: 0.0, y0: top, x1: f64::from(width), y1: top + h });
         top += h;
+    }
+    let shared = if plot.shared_x && plot.panels.len() > 1 {
+        Some(shared_x_axis(&root, plot, &rects, &theme)?)
+    } else {
+        None
+    };
+    let last = plot.panels.len().saturating_sub(1);
+    for (i, (panel, rect)) in plot.panels.iter().zip(&rects).enumerate() {
+        let share = shared.as_ref().map(|s| PanelShare { axis: s, last: i == last });
+        draw_panel(&root, panel, *rect, &theme, &mut stats, share)?;
     }
     root.present().map_err(err)?;
     Ok(stats)
@@ -127,38 +137,126 @@ impl Mapper {
     }
 }
 
+/// The x axis that stacked panels share: one range, and one left margin so that their
+/// plot areas line up.
+struct SharedX {
+    x: Scale,
+    label_w: f64,
+}
+
+/// How one panel takes part in a shared x axis: only the last draws the tick labels and
+/// the axis title.
+#[derive(Clone, Copy)]
+struct PanelShare<'a> {
+    axis: &'a SharedX,
+    last: bool,
+}
+
+/// The bottom margin of a panel: room for the x tick labels and axis title, or a small
+/// gap above the next panel of a shared axis.
+fn bottom_margin(theme: &Theme, share: Option<PanelShare<'_>>) -> f64 {
+    match share {
+        Some(s) if !s.last => theme.px(8.0),
+        _ => theme.px(40.0),
+    }
+}
+
+fn title_height(panel: &Panel, theme: &Theme) -> f64 {
+    if panel.title.is_empty() {
+        theme.px(6.0)
+    } else {
+        theme.px(20.0)
+    }
+}
+
+/// The y ticks of a panel and their labels, for a plot area about `plot_height` high.
+fn y_tick_labels(y: &Scale, plot_height: f64, theme: &Theme) -> (Vec<f64>, Vec<String>) {
+    let ticks = if y.log {
+        log_ticks(y.lo, y.hi)
+    } else {
+        nice_ticks(y.lo, y.hi, (plot_height / theme.px(36.0)).clamp(2.0, 10.0) as usize)
+    };
+    let labels = ticks.iter().map(|&v| format_tick(v, &ticks)).collect();
+    (ticks, labels)
+}
+
+fn widest<DB: DrawingBackend>(root: &Area<DB>, labels: &[String], font: &TextStyle) -> Result<f64, ChartError> {
+    let mut w = 0.0f64;
+    for label in labels {
+        let (lw, _) = root.estimate_text_size(label, font).map_err(err)?;
+        w = w.max(f64::from(lw));
+    }
+    Ok(w)
+}
+
+fn plot_height_guess(panel: &Panel, rect: Rect, theme: &Theme, share: Option<PanelShare<'_>>) -> f64 {
+    match share {
+        None => (rect.height() - theme.px(56.0)).max(theme.px(40.0)),
+        Some(_) => (rect.height() - title_height(panel, theme) - bottom_margin(theme, share)).max(theme.px(20.0)),
+    }
+}
+
+/// The shared x axis of stacked panels: the union of their x ranges, and the widest
+/// y tick labels among them.
+fn shared_x_axis<DB: DrawingBackend>(
+    root: &Area<DB>,
+    plot: &Plot,
+    rects: &[Rect],
+    theme: &Theme,
+) -> Result<SharedX, ChartError> {
+    let mut lo = f64::INFINITY;
+    let mut hi = f64::NEG_INFINITY;
+    let mut log = false;
+    for panel in &plot.panels {
+        let x = axis_range(&panel.x, panel, true);
+        lo = lo.min(x.lo);
+        hi = hi.max(x.hi);
+        log = x.log;
+    }
+    let x = if lo.is_finite() && hi.is_finite() && hi > lo { Scale { lo, hi, log } } else { Scale { lo: 0.0, hi: 1.0, log: false } };
+    let font = theme.font(11.0);
+    let last = plot.panels.len().saturating_sub(1);
+    let mut label_w = 0.0f64;
+    for (i, (panel, rect)) in plot.panels.iter().zip(rects).enumerate() {
+        let probe = SharedX { x, label_w: 0.0 };
+        let share = Some(PanelShare { axis: &probe, last: i == last });
+        let y = axis_range(&panel.y, panel, false);
+        let (_, labels) = y_tick_labels(&y, plot_height_guess(panel, *rect, theme, share), theme);
+        label_w = label_w.max(widest(root, &labels, &font)?);
+    }
+    Ok(SharedX { x, label_w })
+}
+
 fn draw_panel<DB: DrawingBackend>(
     root: &Area<DB>,
     panel: &Panel,
     rect: Rect,
     theme: &Theme,
     stats: &mut DrawStats,
+    share: Option<PanelShare<'_>>,
 ) -> Result<(), ChartError> {
-    let x = axis_range(&panel.x, panel, true);
+    let x = match share {
+        Some(s) => s.axis.x,
+        None => axis_range(&panel.x, panel, true),
+    };
     let y = axis_range(&panel.y, panel, false);
     let font = theme.font(11.0);
     let title_font = theme.font(12.0);
 
     // Tick labels decide the margins.
-    let plot_height_guess = (rect.height() - theme.px(56.0)).max(theme.px(40.0));
-    let y_ticks = if y.log {
-        log_ticks(y.lo, y.hi)
-    } else {
-        nice_ticks(y.lo, y.hi, (plot_height_guess / theme.px(36.0)).clamp(2.0, 10.0) as usize)
+    let (y_ticks, y_labels) = y_tick_labels(&y, plot_height_guess(panel, rect, theme, share), theme);
+    let label_w = match share {
+        Some(s) => s.axis.label_w,
+        None => widest(root, &y_labels, &font)?,
     };
-    let y_labels: Vec<String> = y_ticks.iter().map(|&v| format_tick(v, &y_ticks)).collect();
-    let mut label_w = 0.0f64;
-    for label in &y_labels {
-        let (w, _) = root.estimate_text_size(label, &font).map_err(err)?;
-        label_w = label_w.max(f64::from(w));
-    }
-    let title_h = if panel.title.is_empty() { theme.px(6.0) } else { theme.px(20.0) };
+    let title_h = title_height(panel, theme);
     let plot = Rect {
         x0: rect.x0 + label_w + theme.px(30.0),
         y0: rect.y0 + title_h,
         x1: rect.x1 - theme.px(12.0),
-        y1: rect.y1 - theme.px(40.0),
+        y1: rect.y1 - bottom_margin(theme, share),
     };
+    let x_labels_here = share.is_none_or(|s| s.last);
     if plot.width() < 4.0 || plot.height() < 4.0 {
         return Ok(());
     }
@@ -189,7 +287,7 @@ fn draw_panel<DB: DrawingBackend>(
             text(root, label, (plot.x0 - theme.px(5.0), py), &font.pos(Pos::new(HPos::Right, VPos::Center)), stats)?;
         }
     }
-    for &v in &x_ticks {
+    for &v in x_ticks.iter().filter(|_| x_labels_here) {
         let px = map.px(v);
         if px.is_finite() {
             text(
@@ -201,13 +299,15 @@ fn draw_panel<DB: DrawingBackend>(
             )?;
         }
     }
-    text(
-        root,
-        &panel.x.label,
-        ((plot.x0 + plot.x1) / 2.0, rect.y1 - theme.px(4.0)),
-        &font.pos(Pos::new(HPos::Center, VPos::Bottom)),
-        stats,
-    )?;
+    if x_labels_here {
+        text(
+            root,
+            &panel.x.label,
+            ((plot.x0 + plot.x1) / 2.0, rect.y1 - theme.px(4.0)),
+            &font.pos(Pos::new(HPos::Center, VPos::Bottom)),
+            stats,
+        )?;
+    }
     let rotated = font.clone().transform(FontTransform::Rotate270).pos(Pos::new(HPos::Center, VPos::Top));
     text(root, &panel.y.label, (rect.x0 + theme.px(3.0), (plot.y0 + plot.y1) / 2.0), &rotated, stats)?;
     if !panel.title.is_empty() {

@@ -13,6 +13,8 @@ pub mod common;
 pub mod iqr;
 pub mod mad;
 pub mod square_root_law;
+pub mod stl;
+pub mod timeseries;
 pub mod z_score;
 
 /// A method: its declaration and its computation. `run` receives input already
@@ -24,7 +26,7 @@ pub struct Method {
 }
 
 /// Every method, in site order.
-pub static METHODS: &[&Method] = &[&square_root_law::METHOD, &z_score::METHOD, &iqr::METHOD, &mad::METHOD];
+pub static METHODS: &[&Method] = &[&square_root_law::METHOD, &z_score::METHOD, &iqr::METHOD, &mad::METHOD, &stl::METHOD];
 
 /// The method with this id.
 pub fn method(id: &str) -> Option<&'static Method> {
