@@ -159,6 +159,15 @@ def story_series() -> np.ndarray:
     return y
 
 
+def step_series() -> np.ndarray:
+    """Four hours of one-minute request rates around 100/s that step up by 30% after
+    150 minutes: the moving-average lesson's series (numpy default_rng(5))."""
+    rng = np.random.default_rng(5)
+    x = np.round(100 + rng.normal(0, 3, 240), 1)
+    x[150:] = np.round(x[150:] + 30, 1)
+    return x
+
+
 DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
 
@@ -409,6 +418,299 @@ def stl_cases() -> list[dict]:
     return cases
 
 
+# ================================================================ EWMA
+EWMA_DEFAULTS = {"alpha": 0.5, "init": "first", "baseline": "warmup", "warmup": 20, "mu": 0.0, "sigma": 1.0,
+                 "L": 3.0, "limits": "exact", "sd": "sample", "sma_window": 4, "compare": "gt", "step": 60.0}
+
+
+def ewma_weights(x, lam, init, k):
+    """Each EWMA value as explicit weights on the observed values (NaN: held, not aged),
+    plus the weight on the start value mu. Returns a list of (weights, mu_weight) per point,
+    None where the EWMA is undefined. Brute force, O(n^2): independent of the closed forms."""
+    out = []
+    w = None  # weights over the observed values so far
+    mu_w = 0.0
+    obs = []
+    for xv in x:
+        if not math.isnan(xv):
+            obs.append(xv)
+            m = len(obs)
+            if init == "adjust":
+                raw = np.array([(1 - lam) ** (m - 1 - i) for i in range(m)])
+                w, mu_w = raw / raw.sum(), 0.0
+            elif init == "target":
+                w = (np.zeros(0) if w is None else w * (1 - lam))
+                w = np.append(w, lam)
+                mu_w = (1 - lam) ** m
+            elif init == "warmup":
+                if m == k:
+                    w = np.full(k, 1.0 / k)
+                elif m > k:
+                    w = np.append(w * (1 - lam), lam)
+            else:  # first
+                w = np.array([1.0]) if w is None else np.append(w * (1 - lam), lam)
+        out.append(None if w is None else (w.copy(), mu_w))
+    return out
+
+
+def ewma_reference(x, params, name, reference, tolerance=1e-12):
+    p = dict(EWMA_DEFAULTS)
+    p.update(params)
+    x = [float(v) for v in x]
+    n = len(x)
+    lam = p["alpha"]
+    s = pd.Series(x)
+    obs = [v for v in x if not math.isnan(v)]
+    k = p["warmup"]
+    warm = obs[:k]
+    if p["baseline"] == "given":
+        mu, sigma = p["mu"], p["sigma"]
+    else:
+        mu = float(np.mean(warm)) if warm else float("nan")
+        ddof = 1 if p["sd"] == "sample" else 0
+        sigma = float(np.std(warm, ddof=ddof)) if len(warm) > ddof else float("nan")
+    init = p["init"]
+    # The EWMA itself: pandas where pandas has the convention, a loop otherwise.
+    if init == "first":
+        z = s.ewm(alpha=lam, adjust=False, ignore_na=True).mean().to_numpy()
+    elif init == "adjust":
+        z = s.ewm(alpha=lam, adjust=True, ignore_na=True).mean().to_numpy()
+    else:
+        z = np.full(n, np.nan)
+        cur = mu if init == "target" else float("nan")
+        seen, acc = 0, []
+        for i, v in enumerate(x):
+            if not math.isnan(v):
+                seen += 1
+                if init == "target":
+                    cur = lam * v + (1 - lam) * cur
+                elif seen < k:
+                    acc.append(v)
+                elif seen == k:
+                    acc.append(v)
+                    cur = float(F(sum(F(a) for a in acc), k))
+                else:
+                    cur = lam * v + (1 - lam) * cur
+            z[i] = cur
+    # Variance factors from the explicit weights (or the asymptote).
+    weights = ewma_weights(x, lam, init, k)
+    asym = math.sqrt(lam / (2 - lam))
+    fac = np.full(n, np.nan)
+    for i, w in enumerate(weights):
+        if w is None:
+            continue
+        fac[i] = math.sqrt(float((w[0] ** 2).sum())) if p["limits"] == "exact" else asym
+    sigma_ok = sigma == sigma and sigma > 0
+    scores = np.full(n, np.nan)
+    for i in range(n):
+        if not math.isnan(x[i]) and sigma_ok and fac[i] == fac[i] and fac[i] > 0:
+            scores[i] = (z[i] - mu) / (sigma * fac[i])
+    L = p["L"]
+    flags = [bool(not math.isnan(zz) and (abs(zz) > L if p["compare"] == "gt" else abs(zz) >= L)) for zz in scores]
+    sma = s.rolling(p["sma_window"], min_periods=1).mean().to_numpy()
+    last = max((i for i in range(n) if not math.isnan(z[i])), default=None)
+    values = {"n": n, "mu": mu if mu == mu else None, "sigma": sigma if sigma == sigma else None,
+              "factor_asymptotic": asym, "flagged": sum(flags), "equivalent_window": 2 / lam - 1,
+              "ucl_asymptotic": mu + L * sigma * asym if sigma == sigma else None,
+              "lcl_asymptotic": mu - L * sigma * asym if sigma == sigma else None,
+              "first_signal": (flags.index(True) + 1) if any(flags) else None}
+    if n <= 12:
+        for i in range(n):
+            values[f"ewma.{i + 1}"] = None if math.isnan(z[i]) else float(z[i])
+    if last is not None:
+        values["ewma_last"] = float(z[last])
+        values["sma"] = float(sma[last])
+        if sigma == sigma:
+            values["ucl_last"] = mu + L * sigma * fac[last] if fac[last] == fac[last] else None
+            values["lcl_last"] = mu - L * sigma * fac[last] if fac[last] == fac[last] else None
+        values["score_last"] = None if math.isnan(scores[last]) else float(scores[last])
+    return case(name, reference, series_input(x), p, values, flags=flags, scores=scores, tolerance=tolerance)
+
+
+NIST_EWMA = [52.0, 47.0, 53.0, 49.3, 50.1, 47.0, 51.0, 50.1, 51.2, 50.5, 49.6, 47.6, 49.9, 51.3, 47.8, 51.2, 52.6,
+             52.4, 53.6, 52.1]
+MONTGOMERY_EWMA = [9.45, 7.99, 9.29, 11.66, 12.16, 10.18, 8.04, 11.46, 9.20, 10.34, 9.03, 11.47, 10.51, 9.40, 10.08,
+                   9.37, 10.62, 10.31, 8.52, 10.84, 10.90, 9.33, 12.29, 11.50, 10.60, 11.08, 10.38, 11.62, 11.31,
+                   10.52]
+
+
+def ewma_cases() -> list[dict]:
+    cases = []
+    guide = [10, 10, 10, 50]
+    ref = ("Published example: the guide's section 10 (alpha = 0.5 on [10, 10, 10, 50]: 10, 10, 10, 30; SMA of 4 = "
+           "20); pandas ewm(adjust=False) and rolling(4).mean(); limits from the explicit weights.")
+    lesson = {"baseline": "given", "mu": 10.0, "sigma": 2.0}
+    cases.append(ewma_reference(guide, lesson, "guide data, first-value start, given mu 10 sigma 2", ref))
+    cases.append(ewma_reference(guide, {**lesson, "init": "adjust"}, "guide data, pandas adjust=True",
+                                "pandas ewm(alpha=0.5) default adjust=True: 31.333 (seed-errata row 18)."))
+    cases.append(ewma_reference(guide, {**lesson, "init": "target"}, "guide data, start at the target", ref))
+    cases.append(ewma_reference(guide, {}, "guide data, defaults (warm-up covers every point)", ref))
+    cases.append(ewma_reference(guide, {**lesson, "limits": "asymptotic", "compare": "ge"},
+                                "guide data, asymptotic limits, ge", ref))
+    # NIST/SEMATECH e-Handbook 6.3.2.4.
+    nist = {"alpha": 0.3, "init": "target", "baseline": "given", "mu": 50.0, "sigma": 2.0539, "L": 3.0,
+            "limits": "asymptotic"}
+    c = ewma_reference(NIST_EWMA, nist, "NIST/SEMATECH EWMA example, asymptotic limits",
+                       "Published example: NIST/SEMATECH e-Handbook of Statistical Methods, 6.3.2.4 EWMA Control "
+                       "Charts (lambda = 0.3, EWMA_0 = target 50, s = 2.0539 from historical data, k = 3): "
+                       "UCL = 52.5884, which the exact factor sqrt(0.3/1.7) = 0.420084 reproduces to 4 decimals (the "
+                       "printed LCL 47.4115 uses the rounded factor 0.4201; exactly it is 47.41157). EWMA values "
+                       "50.60, 49.52, 50.56, ... as printed; recomputed here.")
+    assert abs(c["values"]["ucl_asymptotic"] - 52.5884) < 5e-5
+    assert [round(v, 2) for v in [c["values"]["ewma_last"]]] == [51.99]
+    cases.append(c)
+    cases.append(ewma_reference(NIST_EWMA, {**nist, "limits": "exact"}, "NIST/SEMATECH data, exact limits",
+                                "NIST data and parameters; Roberts' exact limits from the weights."))
+    mont = {"alpha": 0.1, "init": "target", "baseline": "given", "mu": 10.0, "sigma": 1.0, "L": 2.7}
+    c = ewma_reference(MONTGOMERY_EWMA, mont, "Montgomery's EWMA example, lambda 0.1, L 2.7",
+                       "Published example: Montgomery, Introduction to Statistical Quality Control, the EWMA "
+                       "example (lambda = 0.1, L = 2.7, mu0 = 10, sigma = 1; data as listed in IMSL's documentation "
+                       "of the example): z1 = 9.945 with limits 10.27 / 9.73 at i = 1; exact time-varying limits.")
+    assert abs(c["values"]["ewma.1" if False else "mu"] - 10) == 0
+    cases.append(c)
+    # Random series, pandas conventions, gaps.
+    rng = np.random.default_rng(3)
+    x = np.round(rng.normal(100, 5, 80), 2)
+    x[60:] += 6
+    xg = x.copy()
+    xg[[5, 6, 40]] = np.nan
+    cases.append(ewma_reference(x, {"alpha": 0.2}, "80 points with a shift, alpha 0.2, warm-up 20",
+                                "pandas ewm(adjust=False); numpy mean/std(ddof=1) of the warm-up."))
+    cases.append(ewma_reference(xg, {"alpha": 0.2, "init": "adjust", "sd": "population", "compare": "ge"},
+                                "gaps, pandas adjust=True, population warm-up SD",
+                                "pandas ewm(adjust=True, ignore_na=True); numpy std(ddof=0)."))
+    cases.append(ewma_reference(xg, {"alpha": 0.2, "init": "first"}, "gaps, first-value start",
+                                "pandas ewm(adjust=False, ignore_na=True)."))
+    cases.append(ewma_reference(x, {"alpha": 0.25, "init": "warmup", "warmup": 10}, "warm-up mean start, k = 10",
+                                "A loop seeding S_10 with the exact mean of the first 10 points (TA-Lib's EMA seed)."))
+    cases.append(ewma_reference(xg, {"alpha": 0.25, "init": "target", "warmup": 15, "limits": "asymptotic"},
+                                "target start from a 15-point warm-up, asymptotic, gaps", "Loop from mu."))
+    cases.append(ewma_reference(x, {"alpha": 1.0, "baseline": "given", "mu": 100.0, "sigma": 5.0},
+                                "alpha 1: the Shewhart chart", "With lambda = 1 the EWMA is the data and the limits "
+                                "mu +- L sigma."))
+    cases.append(ewma_reference([7.0] * 10, {}, "constant series: sigma 0, no limits",
+                                "The warm-up SD is 0: every score undefined, nothing flagged."))
+    cases.append(ewma_reference([3.0, 5.0], {"warmup": 1}, "one warm-up point: sample SD undefined",
+                                "A sample SD of one point is undefined: no limits."))
+    big = 1e9 + np.round(rng.normal(0, 0.01, 50), 4)
+    cases.append(ewma_reference(big, {"alpha": 0.1}, "1e9 + noise", "pandas; the small digits survive.",
+                                tolerance=1e-9))
+    return cases
+
+
+# ================================================================ moving averages
+MA_DEFAULTS = {"window": 4, "alpha": 0.5, "init": "first", "sma_start": "partial", "fast": "sma",
+               "slow_window": 12, "factor": 1.2, "compare": "gt", "step": 60.0}
+
+
+def exact_window_mean(x, i, n, full):
+    vals = [F(v) for v in x[max(0, i + 1 - n):i + 1] if not math.isnan(v)]
+    if not vals or (full and (len(vals) < n or i + 1 < n)):
+        return None
+    return sum(vals) / len(vals)
+
+
+def ma_reference(x, params, name, reference, tolerance=1e-12):
+    p = dict(MA_DEFAULTS)
+    p.update(params)
+    x = [float(v) for v in x]
+    n = len(x)
+    s = pd.Series(x)
+    full = p["sma_start"] == "full"
+    w, m = p["window"], p["slow_window"]
+    sma_fast = s.rolling(w, min_periods=w if full else 1).mean().to_numpy()
+    slow = s.rolling(m, min_periods=m if full else 1).mean().to_numpy()
+    if p["init"] == "first":
+        ema = s.ewm(alpha=p["alpha"], adjust=False, ignore_na=True).mean().to_numpy()
+    elif p["init"] == "adjust":
+        ema = s.ewm(alpha=p["alpha"], adjust=True, ignore_na=True).mean().to_numpy()
+    else:
+        ema = np.full(n, np.nan)
+        seen, acc, cur = 0, [], float("nan")
+        for i, v in enumerate(x):
+            if not math.isnan(v):
+                seen += 1
+                if seen <= w:
+                    acc.append(F(v))
+                    if seen == w:
+                        cur = float(sum(acc) / w)
+                else:
+                    cur = p["alpha"] * v + (1 - p["alpha"]) * cur
+            ema[i] = cur
+    # The rule, decided exactly: the SMAs as exact rationals, the factor as typed.
+    factor = F(repr(p["factor"]))
+    fires = []
+    for i in range(n):
+        if p["fast"] == "sma":
+            fast_q = exact_window_mean(x, i, w, full)
+        else:
+            fast_q = None if math.isnan(ema[i]) else F(float(ema[i]))
+        slow_q = exact_window_mean(x, i, m, full)
+        if fast_q is None or slow_q is None:
+            fires.append(False)
+        else:
+            fires.append(fast_q > factor * slow_q if p["compare"] == "gt" else fast_q >= factor * slow_q)
+    fast = ema if p["fast"] == "ema" else sma_fast
+    scores = np.array([fast[i] / slow[i] if slow[i] > 0 else np.nan for i in range(n)])
+    crossings = sum(1 for i in range(n) if fires[i] and (i == 0 or not fires[i - 1]))
+    end = max((i for i in range(n) if not (math.isnan(fast[i]) and math.isnan(slow[i]))), default=n - 1)
+    values = {"n": n, "flagged": sum(fires), "crossings": crossings, "fires_last": fires[end],
+              "equivalent_alpha": 2 / (w + 1),
+              "sma": None if math.isnan(sma_fast[end]) else float(sma_fast[end]),
+              "slow": None if math.isnan(slow[end]) else float(slow[end])}
+    if n <= 12:
+        for i in range(n):
+            values[f"ema.{i + 1}"] = None if math.isnan(ema[i]) else float(ema[i])
+    last_ema = [v for v in ema if not math.isnan(v)]
+    if last_ema:
+        values["ema_last"] = float(last_ema[-1])
+    return case(name, reference, series_input(x), p, values, flags=fires, scores=scores, tolerance=tolerance)
+
+
+def ma_cases() -> list[dict]:
+    cases = []
+    guide = [10, 10, 10, 90]
+    ref = ("Published example: the guide's section 12 ([10, 10, 10, 90]: SMA of 4 = 30; EMA with alpha 0.5: "
+           "10, 10, 10, 50); pandas rolling(4).mean() and ewm(adjust=False); the rule decided exactly.")
+    cases.append(ma_reference(guide, {}, "guide data, defaults", ref))
+    cases.append(ma_reference(guide, {"fast": "ema"}, "guide data, EMA against the slow SMA", ref))
+    cases.append(ma_reference(guide, {"init": "adjust"}, "guide data, pandas adjust=True",
+                              "pandas ewm(alpha=0.5) default adjust=True: 52.667 (seed-errata row 19)."))
+    cases.append(ma_reference(guide, {"sma_start": "full"}, "guide data, full windows (slow window longer than the data)",
+                              "pandas rolling(n) with min_periods = n: the slow SMA of 12 is never defined."))
+    cases.append(ma_reference(guide, {"window": 10}, "guide data, window longer than the data (partial)",
+                              "pandas rolling(10, min_periods=1)."))
+    # The guide's PromQL rule on a series that steps up: 5 against 60 one-minute samples.
+    x = step_series()
+    promql = {"window": 5, "slow_window": 60, "factor": 1.2}
+    cases.append(ma_reference(x, promql, "rate[5m] > 1.2 rate[1h] on a step of +30%", ref))
+    cases.append(ma_reference(x, {**promql, "fast": "ema", "alpha": 2 / 6}, "EMA (alpha 1/3) against the slow SMA",
+                              ref))
+    cases.append(ma_reference(x, {**promql, "sma_start": "full", "init": "warmup"}, "full windows, SMA-seeded EMA",
+                              "pandas rolling with min_periods = n; EMA seeded with the exact mean of the first n."))
+    xg = x.copy()
+    xg[[0, 1, 100, 101, 102, 200]] = np.nan
+    cases.append(ma_reference(xg, promql, "gaps: windows average the samples present",
+                              "pandas rolling(min_periods=1) skips NaN; ewm(ignore_na=True)."))
+    cases.append(ma_reference(xg, {**promql, "sma_start": "full", "init": "adjust"}, "gaps, full windows, adjust",
+                              "pandas rolling(min_periods=n), ewm(adjust=True, ignore_na=True)."))
+    # Exactly on the boundary: SMA of 4 = 12 and SMA of 12 = 10, so fast = 1.2 x slow.
+    tie = [9.0] * 8 + [12.0] * 4
+    cases.append(ma_reference(tie, {}, "fast exactly 1.2 x slow, gt", "Exact rationals: 12 = 6/5 x 10, not above."))
+    cases.append(ma_reference(tie, {"compare": "ge"}, "fast exactly 1.2 x slow, ge", "Exact rationals: 12 >= 12."))
+    cases.append(ma_reference([5.0] * 20, {"fast": "ema"}, "constant series", "Nothing fires; ratio 1."))
+    rng = np.random.default_rng(6)
+    big = list(1e9 + np.round(rng.normal(0, 0.01, 3000), 4))
+    c = ma_reference(big, {"window": 50, "slow_window": 500}, "1e9 + noise, 3000 points",
+                     "pandas; the last SMAs also checked against exact rational means.", tolerance=1e-13)
+    exact_last = exact_window_mean(big, 2999, 50, False)
+    assert abs(float(exact_last) - c["values"]["sma"]) <= 2e-7, (float(exact_last), c["values"]["sma"])
+    c["values"]["sma"] = float(exact_last)
+    c["values"]["slow"] = float(exact_window_mean(big, 2999, 500, False))
+    cases.append(c)
+    return cases
+
+
 # ================================================================ main
 def main() -> None:
     if "--lesson" in sys.argv:
@@ -416,8 +718,12 @@ def main() -> None:
         print(lesson_text(lesson_month(), 2))
         print("# story (no noise)")
         print(lesson_text(story_series(), 0))
+        print("# moving averages: one-minute rates with a step")
+        x = step_series()
+        for h in range(0, len(x), 20):
+            print(", ".join(f"{v:.1f}" for v in x[h:h + 20]))
         return
-    paths = [write("stl", stl_cases())]
+    paths = [write("stl", stl_cases()), write("ewma", ewma_cases()), write("moving-average", ma_cases())]
     for p in paths:
         print("wrote", p.relative_to(ROOT))
     for line in REPORT:

@@ -79,11 +79,8 @@ pub fn draw<DB: DrawingBackend>(backend: DB, plot: &Plot, view: &View) -> Result
         rects.push(Rect { x0: 0.0, y0: top, x1: f64::from(width), y1: top + h });
         top += h;
     }
-    let shared = if plot.shared_x && plot.panels.len() > 1 {
-        Some(shared_x_axis(&root, plot, &rects, &theme)?)
-    } else {
-        None
-    };
+    let shared =
+        if plot.shared_x && plot.panels.len() > 1 { Some(shared_x_axis(&root, plot, &rects, &theme)?) } else { None };
     let last = plot.panels.len().saturating_sub(1);
     for (i, (panel, rect)) in plot.panels.iter().zip(&rects).enumerate() {
         let share = shared.as_ref().map(|s| PanelShare { axis: s, last: i == last });
@@ -213,7 +210,11 @@ fn shared_x_axis<DB: DrawingBackend>(
         hi = hi.max(x.hi);
         log = x.log;
     }
-    let x = if lo.is_finite() && hi.is_finite() && hi > lo { Scale { lo, hi, log } } else { Scale { lo: 0.0, hi: 1.0, log: false } };
+    let x = if lo.is_finite() && hi.is_finite() && hi > lo {
+        Scale { lo, hi, log }
+    } else {
+        Scale { lo: 0.0, hi: 1.0, log: false }
+    };
     let font = theme.font(11.0);
     let last = plot.panels.len().saturating_sub(1);
     let mut label_w = 0.0f64;
@@ -502,7 +503,8 @@ fn draw_layer<DB: DrawingBackend>(
                 } else {
                     (px + theme.px(6.0), HPos::Left)
                 };
-                let ty = (py - theme.px(4.0)).clamp(plot.y0 + theme.px(10.0), plot.y1);
+                // (A plot lower than the label keeps the label at its bottom edge.)
+                let ty = (py - theme.px(4.0)).clamp((plot.y0 + theme.px(10.0)).min(plot.y1), plot.y1);
                 text(root, label, (anchor_x, ty), &font.pos(Pos::new(h, VPos::Bottom)), stats)?;
             }
         }

@@ -10,8 +10,10 @@ use crate::params::ResolvedParams;
 use crate::spec::MethodSpec;
 
 pub mod common;
+pub mod ewma;
 pub mod iqr;
 pub mod mad;
+pub mod moving_average;
 pub mod square_root_law;
 pub mod stl;
 pub mod timeseries;
@@ -26,7 +28,15 @@ pub struct Method {
 }
 
 /// Every method, in site order.
-pub static METHODS: &[&Method] = &[&square_root_law::METHOD, &z_score::METHOD, &iqr::METHOD, &mad::METHOD, &stl::METHOD];
+pub static METHODS: &[&Method] = &[
+    &square_root_law::METHOD,
+    &z_score::METHOD,
+    &iqr::METHOD,
+    &mad::METHOD,
+    &stl::METHOD,
+    &ewma::METHOD,
+    &moving_average::METHOD,
+];
 
 /// The method with this id.
 pub fn method(id: &str) -> Option<&'static Method> {

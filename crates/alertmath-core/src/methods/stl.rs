@@ -327,13 +327,20 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     if !widened.is_empty() {
         a.note(
             NoteLevel::Caveat,
-            format!("LOESS windows must be odd and at least 3, so {} (as R's stl does; statsmodels refuses such windows).", widened.join(" and ")),
+            format!(
+                "LOESS windows must be odd and at least 3, so {} (as R's stl does; statsmodels refuses such windows).",
+                widened.join(" and ")
+            ),
         );
     }
     if at_given > n {
         a.note(
             NoteLevel::Caveat,
-            format!("Point {} is beyond the end of the series ({} points); the steps follow the last point.", count(at_given), count(n)),
+            format!(
+                "Point {} is beyond the end of the series ({} points); the steps follow the last point.",
+                count(at_given),
+                count(n)
+            ),
         );
     }
     let data_y: Column = series.v.clone().into();
@@ -342,7 +349,10 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     let too_short = n < 2 * period;
     if filled == n || too_short {
         let (headline, detail) = if filled == n {
-            ("No observed values".to_string(), "Every sample is missing (NaN): there is nothing to decompose.".to_string())
+            (
+                "No observed values".to_string(),
+                "Every sample is missing (NaN): there is nothing to decompose.".to_string(),
+            )
         } else {
             (
                 "Too short for STL: fewer than two full periods".to_string(),
@@ -379,9 +389,8 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     }
 
     let fit = decompose(&filled_y, &cfg);
-    let remainder: Vec<f64> = (0..n)
-        .map(|i| if observed[i] { series.v[i] - fit.trend[i] - fit.seasonal[i] } else { f64::NAN })
-        .collect();
+    let remainder: Vec<f64> =
+        (0..n).map(|i| if observed[i] { series.v[i] - fit.trend[i] - fit.seasonal[i] } else { f64::NAN }).collect();
     let observed_r: Vec<f64> = remainder.iter().copied().filter(|r| !r.is_nan()).collect();
     let sd_r = Scale::Sd.of(&observed_r);
     let mad_r = Scale::Mad.of(&observed_r);
@@ -392,8 +401,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     let given = matches!(scale_kind, Scale::Given(_));
     let sigma = scale_kind.of(&observed_r);
     let scale_ok = !(sigma.is_nan() || (!given && negligible(sigma)));
-    let scores: Vec<f64> =
-        remainder.iter().map(|&r| if scale_ok { score(r, sigma) } else { f64::NAN }).collect();
+    let scores: Vec<f64> = remainder.iter().map(|&r| if scale_ok { score(r, sigma) } else { f64::NAN }).collect();
     let flags: Vec<bool> = scores.iter().map(|z| cmp.passes(z.abs(), threshold)).collect();
     let flagged = flags.iter().filter(|&&f| f).count();
 
@@ -495,7 +503,13 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         );
     }
     if nl_given == 0 {
-        steps.num("low_pass_window", "Low-pass window (automatic)", "n_l = smallest odd > p", format!("{} + 1", period), nl as f64);
+        steps.num(
+            "low_pass_window",
+            "Low-pass window (automatic)",
+            "n_l = smallest odd > p",
+            format!("{} + 1", period),
+            nl as f64,
+        );
     }
     if filled > 0 {
         steps.text(
@@ -539,7 +553,10 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
             "pass1.trend",
             "Pass 1, trend",
             &format!("T = LOESS_{}(y − S)", nt),
-            format!("LOESS of the deseasonalised series; here y − S = {}", num(filled_y[probe] - fit.first.seasonal[probe])),
+            format!(
+                "LOESS of the deseasonalised series; here y − S = {}",
+                num(filled_y[probe] - fit.first.seasonal[probe])
+            ),
             fit.first.trend.get(probe).copied().unwrap_or(f64::NAN),
         );
     } else {
@@ -603,14 +620,17 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
                 "compare",
                 "Flag it?",
                 &format!("|R/σ| {} threshold", cmp.symbol()),
-                if scale_ok { "the sample is missing".to_string() } else { "σ is zero: no remainder spread".to_string() },
+                if scale_ok {
+                    "the sample is missing".to_string()
+                } else {
+                    "σ is zero: no remainder spread".to_string()
+                },
                 "undefined: nothing can be flagged",
             )
             .decisive();
     }
-    let back_values: Vec<String> = (1..=offsets)
-        .filter_map(|j| probe.checked_sub(j * offset_period).map(|i| num(series.v[i])))
-        .collect();
+    let back_values: Vec<String> =
+        (1..=offsets).filter_map(|j| probe.checked_sub(j * offset_period).map(|i| num(series.v[i]))).collect();
     if base_p.is_nan() {
         steps.text(
             "offset",
@@ -627,9 +647,21 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
             format!("({}) / {}", back_values.join(" + "), offsets),
             base_p,
         );
-        steps.num("offset.remainder", "Its remainder", "y − b", format!("{} − {}", num(y_p), paren(base_p)), offset_r_p);
+        steps.num(
+            "offset.remainder",
+            "Its remainder",
+            "y − b",
+            format!("{} − {}", num(y_p), paren(base_p)),
+            offset_r_p,
+        );
         if offset_scale_ok {
-            steps.num("offset.score", "Its score", "(y − b) / σ_b", format!("{} / {}", num(offset_r_p), num(offset_sigma)), offset_z_p);
+            steps.num(
+                "offset.score",
+                "Its score",
+                "(y − b) / σ_b",
+                format!("{} / {}", num(offset_r_p), num(offset_sigma)),
+                offset_z_p,
+            );
         }
     }
     match first_p {
@@ -644,7 +676,13 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
             );
         }
         None => {
-            steps.text("promql_first", "The guide's first query", "y − y[t − p] > 0.2 · y[t − p]", "no sample one period back", "undefined");
+            steps.text(
+                "promql_first",
+                "The guide's first query",
+                "y − y[t − p] > 0.2 · y[t − p]",
+                "no sample one period back",
+                "undefined",
+            );
         }
     }
     steps.num(
@@ -699,9 +737,19 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
 
     // ---- named values
     let undefined_score = |why: &str| Val::Undefined(why.to_string());
-    a.push_value("scale", "scale σ of the remainder", if scale_ok { Val::Num(sigma) } else { undefined_score("no remainder spread") }, "");
+    a.push_value(
+        "scale",
+        "scale σ of the remainder",
+        if scale_ok { Val::Num(sigma) } else { undefined_score("no remainder spread") },
+        "",
+    );
     a.push_value("remainder_sd", "SD of the remainder", Val::num_or(sd_r, "fewer than 2 remainders"), "");
-    a.push_value("remainder_robust_sd", "robust SD of the remainder (1.4826 × MAD)", Val::num_or(mad_r, "no remainders"), "");
+    a.push_value(
+        "remainder_robust_sd",
+        "robust SD of the remainder (1.4826 × MAD)",
+        Val::num_or(mad_r, "no remainders"),
+        "",
+    );
     a.push_value("flagged", "flagged points", Val::Int(flagged as i64), "");
     a.push_value("at", "inspected point", Val::Int(pos as i64), "");
     a.push_value("observed", "its value y", Val::num_or(y_p, "missing sample"), "");
@@ -732,12 +780,21 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         }
     }
     let why_offset = format!("needs {} observed periods of history", offsets);
-    a.push_value("offset.expected", "PromQL stand-in: mean of the same time 1…k periods back", Val::num_or(base_p, &why_offset), "");
+    a.push_value(
+        "offset.expected",
+        "PromQL stand-in: mean of the same time 1…k periods back",
+        Val::num_or(base_p, &why_offset),
+        "",
+    );
     a.push_value("offset.remainder", "its remainder y − b", Val::num_or(offset_r_p, &why_offset), "");
     a.push_value(
         "offset.scale",
         "scale of its remainders",
-        if offset_scale_ok { Val::Num(offset_sigma) } else { Val::Undefined("no spread or too few values".to_string()) },
+        if offset_scale_ok {
+            Val::Num(offset_sigma)
+        } else {
+            Val::Undefined("no spread or too few values".to_string())
+        },
         "",
     );
     a.push_value("offset.score", "its score", Val::num_or(offset_z_p, "undefined baseline or scale"), "σ");
@@ -757,7 +814,12 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     );
     a.push_value("promql_first.fired", "points where the first query fires", Val::Int(first_fires as i64), "");
     a.push_value("z_whole", "z-score of the point against the whole series", Val::num_or(z_whole, "no spread"), "σ");
-    a.push_value("z_whole_alert", "does the whole-series z-score flag it?", Val::Bool(cmp.passes(z_whole.abs(), threshold)), "");
+    a.push_value(
+        "z_whole_alert",
+        "does the whole-series z-score flag it?",
+        Val::Bool(cmp.passes(z_whole.abs(), threshold)),
+        "",
+    );
     a.push_value("z_cycle", "z-score against its own cycle", Val::num_or(z_cycle, "no spread in the cycle"), "σ");
 
     // ---- notes
@@ -843,8 +905,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         ));
     }
     data_panel.push(Layer::points(x.clone(), data_y.clone(), Role::Data, "data"));
-    let (fx, fy): (Vec<f64>, Vec<f64>) =
-        (0..n).filter(|&i| flags[i]).map(|i| (x[i], series.v[i])).unzip();
+    let (fx, fy): (Vec<f64>, Vec<f64>) = (0..n).filter(|&i| flags[i]).map(|i| (x[i], series.v[i])).unzip();
     data_panel.push(Layer::points(fx, fy, Role::Flagged, "flagged"));
     let mut trend_panel = Panel::new("", xs_axis(), Axis::linear("trend"));
     trend_panel.weight = 0.8;

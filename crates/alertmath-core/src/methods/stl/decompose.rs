@@ -350,11 +350,7 @@ fn robustness_weights(y: &[f64], fit: &[f64], rw: &mut [f64]) -> f64 {
     let upper = n / 2;
     let lower = n - upper - 1;
     let (_, &mut hi, _) = sorted.select_nth_unstable_by(upper, f64::total_cmp);
-    let lo = if lower == upper {
-        hi
-    } else {
-        sorted[..upper].iter().copied().fold(f64::NEG_INFINITY, f64::max)
-    };
+    let lo = if lower == upper { hi } else { sorted[..upper].iter().copied().fold(f64::NEG_INFINITY, f64::max) };
     let cmad = 3.0 * (lo + hi);
     if cmad == 0.0 {
         rw.iter_mut().for_each(|r| *r = 1.0);
