@@ -1,5 +1,6 @@
 // Measures edit-to-redraw time in Chromium: for each lesson's worked example, and for
-// 10,000 and 100,000 points on every method with a one-column data field. Each sample
+// 10,000 and 100,000 points on every method with a one-column data field (a sample or a
+// time series). Each sample
 // changes one parameter as a reader would (an input event) and times, inside the page,
 // from the event to the end of the frame that redrew verdict, tables and plot, and to
 // the next animation frame (when the browser can paint it). Prints medians and 95th
@@ -38,11 +39,14 @@ async function measure(page, count) {
     const out = [];
     const values = control.tagName === 'SELECT' ? [...control.options].map((o) => o.value) : null;
     const base = control.tagName === 'SELECT' ? null : Number(control.value);
+    // Whole-number parameters (a period, a window) step by one instead of by 5%.
+    const integer = control.step === '1';
     for (let i = 0; i < count; i++) {
       await frame();
       const before = perf.good;
       const t0 = performance.now();
       if (values) control.value = values[i % values.length];
+      else if (integer) control.value = String(base + (i % 4) + 1);
       else control.value = String(Number((base * (1 + 0.05 * ((i % 4) + 1))).toPrecision(6)));
       control.dispatchEvent(new Event(values ? 'change' : 'input', { bubbles: true }));
       while (perf.good === before) await frame();

@@ -224,7 +224,13 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     let ucl: Vec<f64> = spread.iter().map(|d| mu + big_l * d).collect();
     let lcl: Vec<f64> = spread.iter().map(|d| mu - big_l * d).collect();
     let scores: Vec<f64> = (0..n)
-        .map(|i| if v[i].is_nan() || !sigma_ok || !(spread[i] > 0.0) { f64::NAN } else { (s[i] - mu) / spread[i] })
+        .map(|i| {
+            if v[i].is_nan() || !sigma_ok || spread[i].is_nan() || spread[i] <= 0.0 {
+                f64::NAN
+            } else {
+                (s[i] - mu) / spread[i]
+            }
+        })
         .collect();
     let flags: Vec<bool> = scores.iter().map(|z| cmp.passes(z.abs(), big_l)).collect();
     let flagged = flags.iter().filter(|&&f| f).count();
@@ -479,11 +485,11 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     a.push_value("mu", "target μ", Val::num_or(mu, "no observed values"), "");
     a.push_value("sigma", "process σ", Val::num_or(sigma, "one warm-up point"), "");
     if n <= NAMED_POINTS {
-        for i in 0..n {
+        for (i, &si) in s.iter().enumerate() {
             a.push_value(
                 format!("ewma.{}", i + 1),
                 format!("EWMA at point {}", i + 1),
-                Val::num_or(s[i], "not yet defined"),
+                Val::num_or(si, "not yet defined"),
                 "",
             );
         }

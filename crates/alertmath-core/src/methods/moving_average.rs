@@ -264,11 +264,11 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     a.push_value("n", "points", Val::Int(n as i64), "");
     a.push_value("sma", format!("SMA of the last {} points", window), Val::num_or(sma_last, "window not full"), "");
     if n <= NAMED_POINTS {
-        for i in 0..n {
+        for (i, &e) in ema_line.iter().enumerate() {
             a.push_value(
                 format!("ema.{}", i + 1),
                 format!("EMA at point {}", i + 1),
-                Val::num_or(ema_line[i], "not yet defined"),
+                Val::num_or(e, "not yet defined"),
                 "",
             );
         }

@@ -19,7 +19,7 @@ use super::timeseries::{interpolate_gaps, spacing_caveat, time_axis};
 use super::Method;
 use crate::analysis::{Analysis, Level, NoteLevel, Points, Steps, Table, Val, Verdict};
 use crate::error::InputError;
-use crate::fmt::{count, list, num, paren};
+use crate::fmt::{count, num, paren, sig};
 use crate::input::Input;
 use crate::params::ResolvedParams;
 use crate::plot::{Axis, Column, Layer, Panel, Plot, Role};
@@ -397,7 +397,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     // A remainder that is rounding noise (a constant or exactly periodic series) has no
     // scale worth dividing by.
     let magnitude = filled_y.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let negligible = |s: f64| !(s > 1e-9 * magnitude.max(f64::MIN_POSITIVE));
+    let negligible = |s: f64| s.is_nan() || s <= 1e-9 * magnitude.max(f64::MIN_POSITIVE);
     let given = matches!(scale_kind, Scale::Given(_));
     let sigma = scale_kind.of(&observed_r);
     let scale_ok = !(sigma.is_nan() || (!given && negligible(sigma)));
@@ -524,7 +524,21 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     let at_label = format!("point {} (t = {} {})", pos, num(x[probe]), unit.name);
     if period >= 2 {
         let phase = probe % period;
-        let sub: Vec<f64> = filled_y.iter().skip(phase).step_by(period).copied().collect();
+        let cycles = (n - 1 - phase) / period + 1;
+        let here = probe / period;
+        // The values of this phase that the seasonal LOESS sees around the point.
+        let lo = here.saturating_sub(ns / 2).min(cycles.saturating_sub(ns));
+        let hi = (lo + ns).min(cycles);
+        let window: Vec<String> = (lo..hi)
+            .map(|c| {
+                let v = num(filled_y[c * period + phase]);
+                if c == here {
+                    format!("[{}]", v)
+                } else {
+                    v
+                }
+            })
+            .collect();
         let c1 = fit.first.cycle.get(period + probe).copied().unwrap_or(f64::NAN);
         let l1 = fit.first.low_pass.get(probe).copied().unwrap_or(f64::NAN);
         steps.num(
@@ -538,7 +552,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
             "pass1.cycle",
             "Pass 1, cycle-subseries LOESS",
             &format!("C = LOESS over n_s = {} cycles of the values at this phase", ns),
-            format!("phase {} of {}: {}", phase + 1, period, list(&sub, 6)),
+            format!("phase {} of {}, cycles {}–{} of {}: {}", phase + 1, period, lo + 1, hi, cycles, window.join(", ")),
             c1,
         );
         steps.num(
@@ -858,10 +872,14 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
             "A trend or low-pass window no longer than the period lets the trend follow the seasonal cycle (statsmodels refuses it); the seasonal and trend parts then compete.",
         );
     }
-    if n < 3 * period && period >= 2 {
+    if period >= 2 && n / period < ns {
         a.note(
             NoteLevel::Caveat,
-            format!("Each cycle-subseries has only {} values, so the seasonal LOESS has little to smooth: part of every anomaly goes into the seasonal component.", n / period),
+            format!(
+                "Each cycle-subseries has only {} values, fewer than the seasonal window of {}: the seasonal LOESS has little to smooth, and part of every anomaly goes into the seasonal component.",
+                n / period,
+                ns
+            ),
         );
     }
 
@@ -894,7 +912,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     let xs_axis = || Axis::linear(x_label.clone());
     let fitted: Vec<f64> = fit.trend.iter().zip(&fit.seasonal).map(|(t, s)| t + s).collect();
     let mut data_panel = Panel::new("", xs_axis(), Axis::linear("data"));
-    data_panel.weight = 1.6;
+    data_panel.weight = 1.5;
     data_panel.push(Layer::line(x.clone(), fitted, Role::Model, "trend + season"));
     if baseline.iter().any(|b| !b.is_nan()) {
         data_panel.push(Layer::line(
@@ -908,13 +926,13 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     let (fx, fy): (Vec<f64>, Vec<f64>) = (0..n).filter(|&i| flags[i]).map(|i| (x[i], series.v[i])).unzip();
     data_panel.push(Layer::points(fx, fy, Role::Flagged, "flagged"));
     let mut trend_panel = Panel::new("", xs_axis(), Axis::linear("trend"));
-    trend_panel.weight = 0.8;
+    trend_panel.weight = 0.7;
     trend_panel.push(Layer::line(x.clone(), fit.trend.clone(), Role::Model, ""));
     let mut season_panel = Panel::new("", xs_axis(), Axis::linear("season"));
-    season_panel.weight = 0.8;
+    season_panel.weight = 0.7;
     season_panel.push(Layer::line(x.clone(), fit.seasonal.clone(), Role::Model, ""));
     let mut rem_panel = Panel::new("", xs_axis(), Axis::linear("remainder"));
-    rem_panel.weight = 1.1;
+    rem_panel.weight = 1.3;
     if scale_ok {
         rem_panel.push(Layer::hline(threshold * sigma, Role::Threshold, format!("± {}σ", num(threshold))));
         rem_panel.push(Layer::hline(-threshold * sigma, Role::Threshold, ""));
@@ -926,7 +944,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     rem_panel.push(Layer::line(x.clone(), remainder.clone(), Role::Data, "remainder"));
     if !r_p.is_nan() {
         rem_panel.push(Layer::segment(x[probe], 0.0, x[probe], r_p, Role::Marker, ""));
-        let label = if z_p.is_nan() { num(r_p) } else { format!("{} ({}σ)", num(r_p), num(z_p)) };
+        let label = if z_p.is_nan() { sig(r_p, 4) } else { format!("{} ({}σ)", sig(r_p, 4), sig(z_p, 3)) };
         rem_panel.push(Layer::text(x[probe], r_p, label));
     }
     a.plot = Plot::stacked(vec![data_panel, trend_panel, season_panel, rem_panel]);

@@ -70,6 +70,15 @@ pub struct Decomposition {
     pub first: FirstPass,
 }
 
+/// Where one local fit is made: at position `xs` (1-based, may lie one step outside the
+/// data), from the points `left ..= right` (1-based).
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    xs: i64,
+    left: usize,
+    right: usize,
+}
+
 /// A LOESS fitter with its scratch space. Fits whose window sits the same way around
 /// the point and carry no robustness weights share their weights, which are computed
 /// once: in the interior of a smooth every fit is the same kernel.
@@ -83,16 +92,8 @@ struct Loess {
 impl Loess {
     /// The LOESS estimate at position `xs` (1-based, may lie one step outside the data)
     /// from `y[nleft-1 .. nright]`, or None when every weight is zero.
-    fn fit(
-        &mut self,
-        y: &[f64],
-        len: usize,
-        degree: u8,
-        xs: i64,
-        nleft: usize,
-        nright: usize,
-        rw: Option<&[f64]>,
-    ) -> Option<f64> {
+    fn fit(&mut self, y: &[f64], len: usize, degree: u8, span: Span, rw: Option<&[f64]>) -> Option<f64> {
+        let Span { xs, left: nleft, right: nright } = span;
         let n = y.len();
         if nleft == 0 || nright > n || nleft > nright || rw.is_some_and(|r| r.len() < n) {
             return None;
@@ -184,10 +185,12 @@ impl Loess {
             nleft = 1;
             nright = n;
             for i in (0..n).step_by(jump) {
-                out[i] = self.fit(&y[..n], len, s.degree, i as i64 + 1, nleft, nright, rw).unwrap_or(y[i]);
+                out[i] = self
+                    .fit(&y[..n], len, s.degree, Span { xs: i as i64 + 1, left: nleft, right: nright }, rw)
+                    .unwrap_or(y[i]);
             }
         } else if jump == 1 {
-            let half = (len + 1) / 2;
+            let half = len.div_ceil(2);
             nleft = 1;
             nright = len;
             for i in 0..n {
@@ -195,24 +198,28 @@ impl Loess {
                     nleft += 1;
                     nright += 1;
                 }
-                out[i] = self.fit(&y[..n], len, s.degree, i as i64 + 1, nleft, nright, rw).unwrap_or(y[i]);
+                out[i] = self
+                    .fit(&y[..n], len, s.degree, Span { xs: i as i64 + 1, left: nleft, right: nright }, rw)
+                    .unwrap_or(y[i]);
             }
         } else {
-            let half = (len + 1) / 2;
+            let half = len.div_ceil(2);
             nleft = 1;
             nright = len;
             for i in (0..n).step_by(jump) {
                 if i + 1 < half {
                     nleft = 1;
                     nright = len;
-                } else if i + 1 >= n - half + 1 {
+                } else if i + 1 > n - half {
                     nleft = n - len + 1;
                     nright = n;
                 } else {
                     nleft = i + 1 - half + 1;
                     nright = len + i + 1 - half;
                 }
-                out[i] = self.fit(&y[..n], len, s.degree, i as i64 + 1, nleft, nright, rw).unwrap_or(y[i]);
+                out[i] = self
+                    .fit(&y[..n], len, s.degree, Span { xs: i as i64 + 1, left: nleft, right: nright }, rw)
+                    .unwrap_or(y[i]);
             }
         }
         if jump == 1 {
@@ -231,7 +238,9 @@ impl Loess {
         // with the window of the last fit, and the points between are interpolated.
         let k = ((n - 1) / jump) * jump + 1;
         if k != n {
-            out[n - 1] = self.fit(&y[..n], len, s.degree, n as i64, nleft, nright, rw).unwrap_or(y[n - 1]);
+            out[n - 1] = self
+                .fit(&y[..n], len, s.degree, Span { xs: n as i64, left: nleft, right: nright }, rw)
+                .unwrap_or(y[n - 1]);
             if k != n - 1 {
                 let delta = (out[n - 1] - out[k - 1]) / (n - k) as f64;
                 let base = out[k - 1];
@@ -310,10 +319,12 @@ impl Work {
             self.sub_out.clear();
             self.sub_out.resize(k + 2, 0.0);
             self.loess.smooth(&self.sub, s, sub_rw, &mut self.sub_out[1..k + 1]);
-            let before = self.loess.fit(&self.sub, s.len, s.degree, 0, 1, s.len.min(k), sub_rw);
+            let before =
+                self.loess.fit(&self.sub, s.len, s.degree, Span { xs: 0, left: 1, right: s.len.min(k) }, sub_rw);
             self.sub_out[0] = before.unwrap_or(self.sub_out[1]);
             let nleft = if k >= s.len { k - s.len + 1 } else { 1 };
-            let after = self.loess.fit(&self.sub, s.len, s.degree, k as i64 + 1, nleft, k, sub_rw);
+            let after =
+                self.loess.fit(&self.sub, s.len, s.degree, Span { xs: k as i64 + 1, left: nleft, right: k }, sub_rw);
             self.sub_out[k + 1] = after.unwrap_or(self.sub_out[k]);
             for (m, &v) in self.sub_out.iter().enumerate() {
                 if let Some(slot) = self.cycle.get_mut(m * period + j) {
@@ -392,8 +403,8 @@ pub fn decompose(y: &[f64], cfg: &Config) -> Decomposition {
                 work.detrended.extend(y.iter().zip(&trend).map(|(a, b)| a - b));
                 work.cycle_subseries(period, cfg.seasonal, rw);
                 work.low_pass_filter(n, period, cfg.low_pass);
-                for i in 0..n {
-                    seasonal[i] = work.cycle.get(period + i).copied().unwrap_or(0.0) - work.low_pass[i];
+                for (i, (s, l)) in seasonal.iter_mut().zip(&work.low_pass).enumerate() {
+                    *s = work.cycle.get(period + i).copied().unwrap_or(0.0) - l;
                 }
             }
             work.deseasonalised.clear();
@@ -455,8 +466,8 @@ mod tests {
     fn an_exact_cycle_goes_to_the_seasonal_part() {
         let y: Vec<f64> = (0..96).map(|i| if i % 12 == 3 { 10.0 } else { 0.0 }).collect();
         let d = decompose(&y, &config(12));
-        for i in 0..96 {
-            let r = y[i] - d.trend[i] - d.seasonal[i];
+        for (i, yi) in y.iter().enumerate() {
+            let r = yi - d.trend[i] - d.seasonal[i];
             assert!(r.abs() < 1e-9, "{i}: remainder {r}");
         }
         // The seasonal part has (about) zero mean over a cycle; the trend carries the level.
