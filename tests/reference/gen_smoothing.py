@@ -4,8 +4,8 @@ STL, EWMA (with its control chart) and moving averages, computed independently.
 
 Run from the repository root:
 
-    python3 tests/reference/gen_smoothing.py            # writes the three JSON files
-    python3 tests/reference/gen_smoothing.py --lesson   # prints the STL lesson's data blocks
+    python3 tests/reference/gen_smoothing.py            # checks the lessons' data, writes the JSON
+    python3 tests/reference/gen_smoothing.py --lesson   # prints the lessons' data blocks
 
 It writes, next to this script:
 
@@ -711,6 +711,31 @@ def ma_cases() -> list[dict]:
     return cases
 
 
+# ================================================================ the lessons' data
+def lesson_numbers(text: str) -> list[float]:
+    """The numbers of a field as the core's parser reads them: separated by commas,
+    semicolons or white space, '#' starting a comment."""
+    out = []
+    for line in text.splitlines():
+        line = line.split("#", 1)[0]
+        out += [float(t) for t in line.replace(",", " ").replace(";", " ").split()]
+    return out
+
+
+def check_lessons() -> None:
+    """The series embedded in the lessons are the ones this script generates."""
+    def example(lesson: str, ex: str) -> list[float]:
+        doc = tomllib.loads((ROOT / "lessons" / f"{lesson}.toml").read_text(encoding="utf-8"))
+        found = [e for e in doc["examples"] if e["id"] == ex]
+        assert found, f"lessons/{lesson}.toml has no example {ex}"
+        return lesson_numbers(found[0]["data"]["series"])
+    assert example("stl", "month") == [float(v) for v in lesson_month()], "lessons/stl.toml: month differs"
+    assert example("stl", "story") == [float(v) for v in story_series()], "lessons/stl.toml: story differs"
+    assert example("moving-average", "promql") == [float(v) for v in step_series()], \
+        "lessons/moving-average.toml: the step series differs"
+    assert example("ewma", "nist") == NIST_EWMA and example("ewma", "shift") == MONTGOMERY_EWMA
+
+
 # ================================================================ main
 def main() -> None:
     if "--lesson" in sys.argv:
@@ -723,6 +748,7 @@ def main() -> None:
         for h in range(0, len(x), 20):
             print(", ".join(f"{v:.1f}" for v in x[h:h + 20]))
         return
+    check_lessons()
     paths = [write("stl", stl_cases()), write("ewma", ewma_cases()), write("moving-average", ma_cases())]
     for p in paths:
         print("wrote", p.relative_to(ROOT))
