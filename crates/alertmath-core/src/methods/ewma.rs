@@ -132,12 +132,28 @@ pub static METHOD: Method = Method {
     run,
 };
 
-/// 1 − (1 − λ)^(2m)·… computed without cancellation: 1 − q^k for q = 1 − λ.
+/// q^k by repeated squaring: only multiplications, so the wasm build gives the same
+/// bits as the native one (a library pow or exp may differ in the last place).
+fn pow_int(q: f64, k: u64) -> f64 {
+    let (mut base, mut k, mut r) = (q, k, 1.0);
+    while k > 0 {
+        if k & 1 == 1 {
+            r *= base;
+        }
+        k >>= 1;
+        if k > 0 {
+            base *= base;
+        }
+    }
+    r
+}
+
+/// 1 − (1 − λ)^k.
 fn one_minus_pow(lambda: f64, k: f64) -> f64 {
     if k <= 0.0 {
         return 0.0;
     }
-    -(k * (-lambda).ln_1p()).exp_m1()
+    1.0 - pow_int(1.0 - lambda, k as u64)
 }
 
 /// Var(S_t)/σ² after m observed points, for the EWMA started by `start`; NaN while
@@ -147,7 +163,7 @@ pub fn variance_factor(start: EmaStart, lambda: f64, m: usize) -> f64 {
         return f64::NAN;
     }
     let c = lambda / (2.0 - lambda);
-    let q2 = |k: usize| (1.0 - one_minus_pow(lambda, 2.0 * k as f64)).max(0.0);
+    let q2 = |k: usize| pow_int(1.0 - lambda, 2 * k as u64);
     match start {
         EmaStart::Value(_) => c * one_minus_pow(lambda, 2.0 * m as f64),
         EmaStart::First => q2(m - 1) + c * one_minus_pow(lambda, 2.0 * (m - 1) as f64),
