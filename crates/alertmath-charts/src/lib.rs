@@ -17,7 +17,7 @@ mod ticks;
 pub use theme::Theme;
 
 use alertmath_core::plot::{Axis, Layer, LayerKind, Panel, Plot, Role};
-use geometry::{clip_polyline, dash, decimate_columns, Rect};
+use geometry::{clip_polyline, dash, decimate_columns, decimate_keeping_gaps, Rect};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -591,11 +591,20 @@ fn polyline<DB: DrawingBackend>(
     stats: &mut DrawStats,
 ) -> Result<(), ChartError> {
     let style = theme.role(role);
+    let decimated;
+    let pts = if pts.len() > 2 * plot.width() as usize {
+        decimated = decimate_keeping_gaps(pts);
+        &decimated[..]
+    } else {
+        pts
+    };
     for run in clip_polyline(pts, plot) {
         let run = if run.len() > 2 * plot.width() as usize { decimate_columns(&run) } else { run };
         let pieces = match style.dash {
-            Some((on, off)) => dash(&run, theme.px(on), theme.px(off)),
-            None => vec![run],
+            Some((on, off)) if dash_count(&run, theme.px(on) + theme.px(off)) <= MAX_DASHES => {
+                dash(&run, theme.px(on), theme.px(off))
+            }
+            _ => vec![run],
         };
         for piece in pieces {
             if piece.len() >= 2 {
@@ -606,6 +615,22 @@ fn polyline<DB: DrawingBackend>(
         }
     }
     Ok(())
+}
+
+/// The most dashes one line is cut into. A noisy series of 100,000 points scribbles a
+/// path hundreds of thousands of pixels long; cut into dashes that would be tens of
+/// thousands of strokes, and the pattern could not be seen in the scribble anyway, so
+/// such a line is drawn solid (its legend entry keeps the dash).
+const MAX_DASHES: f64 = 2000.0;
+
+/// How many dashes of period `period` pixels a polyline would be cut into.
+fn dash_count(pts: &[(f64, f64)], period: f64) -> f64 {
+    let length: f64 = pts.windows(2).map(|w| ((w[1].0 - w[0].0).powi(2) + (w[1].1 - w[0].1).powi(2)).sqrt()).sum();
+    if period > 0.0 {
+        length / period
+    } else {
+        0.0
+    }
 }
 
 /// Draws markers for points inside the plot. Dense layers are thinned to one marker per

@@ -220,6 +220,10 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     let asym = (lambda / (2.0 - lambda)).sqrt();
     // The number of observed points up to each position, for the exact limits.
     let mut seen = 0usize;
+    // Once the exact variance reaches λ/(2 − λ) to the last bit it stays there (the
+    // decaying term is below half an ulp), so the powers need not be computed again.
+    let settled_at = lambda / (2.0 - lambda);
+    let mut settled = false;
     let factor: Vec<f64> = v
         .iter()
         .map(|x| {
@@ -227,7 +231,12 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
                 seen += 1;
             }
             if exact_limits {
-                variance_factor(start, lambda, seen).sqrt()
+                if settled {
+                    return asym;
+                }
+                let var = variance_factor(start, lambda, seen);
+                settled = var == settled_at;
+                var.sqrt()
             } else if seen == 0 || (matches!(start, EmaStart::WarmupMean(_)) && seen < k) {
                 f64::NAN
             } else {

@@ -428,12 +428,12 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
             if i < offsets * offset_period {
                 return f64::NAN;
             }
-            let back: Vec<f64> = (1..=offsets).map(|j| series.v[i - j * offset_period]).collect();
-            if back.iter().any(|v| v.is_nan()) {
-                f64::NAN
-            } else {
-                crate::stats::sum(&back) / offsets as f64
+            // A short sum (k ≤ 12 terms) in order; NaN if any is missing.
+            let mut total = 0.0;
+            for j in 1..=offsets {
+                total += series.v[i - j * offset_period];
             }
+            total / offsets as f64
         })
         .collect();
     let offset_r: Vec<f64> = (0..n).map(|i| series.v[i] - baseline[i]).collect();

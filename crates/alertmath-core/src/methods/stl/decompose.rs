@@ -109,27 +109,18 @@ impl Loess {
             h += ((len - n) / 2) as f64;
         }
         let h9 = 0.999 * h;
-        let h1 = 0.001 * h;
+        if let Some(rw) = rw {
+            return weighted_fit(window, &rw[nleft - 1..nright], xs - nleft as i64, h, degree, range);
+        }
         let w = &mut self.w;
         w.clear();
         w.resize(window.len(), 0.0);
         let mut total = 0.0;
         for (k, wk) in w.iter_mut().enumerate() {
-            let j = nleft + k;
-            let r = (j as i64 - xs).abs() as f64;
+            let r = ((nleft + k) as i64 - xs).abs() as f64;
             if r <= h9 {
-                let mut weight = if r <= h1 {
-                    1.0
-                } else {
-                    let q = r / h;
-                    let t = 1.0 - q * q * q;
-                    t * t * t
-                };
-                if let Some(rw) = rw {
-                    weight *= rw.get(j - 1).copied().unwrap_or(0.0);
-                }
-                *wk = weight;
-                total += weight;
+                *wk = tricube(r, h);
+                total += *wk;
             }
         }
         if total <= 0.0 {
@@ -159,11 +150,9 @@ impl Loess {
             }
         }
         let value = dot(w, window);
-        if rw.is_none() {
-            self.kernel.clear();
-            self.kernel.extend_from_slice(w);
-            self.key = Some(key);
-        }
+        self.kernel.clear();
+        self.kernel.extend_from_slice(w);
+        self.key = Some(key);
         Some(value)
     }
 
@@ -252,6 +241,51 @@ impl Loess {
     }
 }
 
+/// The tricube weight of a point at distance r from the fitted position, with the
+/// published cut-offs: 1 within 0.001·h, 0 beyond 0.999·h.
+fn tricube(r: f64, h: f64) -> f64 {
+    if r <= 0.001 * h {
+        1.0
+    } else if r <= 0.999 * h {
+        let q = r / h;
+        let t = 1.0 - q * q * q;
+        t * t * t
+    } else {
+        0.0
+    }
+}
+
+/// A fit with robustness weights, in one pass over the window: the weighted sums of 1,
+/// d, d², y and d·y (d = position − fitted position) give the same estimate as
+/// correcting the weights for the local line, which is what the unweighted fits do and
+/// cache. `at` is the fitted position's offset from the window's first point.
+fn weighted_fit(window: &[f64], rw: &[f64], at: i64, h: f64, degree: u8, range: f64) -> Option<f64> {
+    let (mut sw, mut swd, mut swdd, mut swy, mut swdy) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for (k, (&y, &r)) in window.iter().zip(rw).enumerate() {
+        let d = (k as i64 - at) as f64;
+        let w = tricube(d.abs(), h) * r;
+        if w != 0.0 {
+            sw += w;
+            swd += w * d;
+            swdd += w * d * d;
+            swy += w * y;
+            swdy += w * d * y;
+        }
+    }
+    if sw <= 0.0 {
+        return None;
+    }
+    let a = swd / sw;
+    let mean_y = swy / sw;
+    if h > 0.0 && degree > 0 {
+        let c = swdd / sw - a * a;
+        if c > 0.0 && c.sqrt() > 0.001 * range {
+            return Some(mean_y + (-a / c) * (swdy / sw - a * mean_y));
+        }
+    }
+    Some(mean_y)
+}
+
 fn dot(w: &[f64], y: &[f64]) -> f64 {
     let mut s = 0.0;
     for (a, b) in w.iter().zip(y) {
@@ -260,13 +294,13 @@ fn dot(w: &[f64], y: &[f64]) -> f64 {
     s
 }
 
-/// Moving averages of length `len` over `x`: x.len() − len + 1 values, by a running
-/// sum with compensation.
-fn moving_average(x: &[f64], len: usize) -> Vec<f64> {
+/// Moving averages of length `len` over `x` into `out`: x.len() − len + 1 values, by a
+/// running sum with compensation.
+fn moving_average(x: &[f64], len: usize, out: &mut Vec<f64>) {
+    out.clear();
     if len == 0 || x.len() < len {
-        return Vec::new();
+        return;
     }
-    let mut out = Vec::with_capacity(x.len() - len + 1);
     let mut sum = super::super::timeseries::RunningSum::default();
     for &v in &x[..len] {
         sum.add(v);
@@ -278,7 +312,6 @@ fn moving_average(x: &[f64], len: usize) -> Vec<f64> {
         sum.add(-x[k - len]);
         out.push(sum.value() / flen);
     }
-    out
 }
 
 /// Scratch buffers for one decomposition.
@@ -292,6 +325,8 @@ struct Work {
     sub: Vec<f64>,
     sub_rw: Vec<f64>,
     sub_out: Vec<f64>,
+    ma1: Vec<f64>,
+    ma2: Vec<f64>,
 }
 
 impl Work {
@@ -336,13 +371,13 @@ impl Work {
 
     /// Step 3: moving averages of length period, period and 3 of `self.cycle`, then LOESS.
     fn low_pass_filter(&mut self, n: usize, period: usize, s: Smoother) {
-        let a = moving_average(&self.cycle, period);
-        let b = moving_average(&a, period);
-        let c = moving_average(&b, 3);
+        moving_average(&self.cycle, period, &mut self.ma1);
+        moving_average(&self.ma1, period, &mut self.ma2);
+        moving_average(&self.ma2, 3, &mut self.ma1);
         self.low_pass.clear();
         self.low_pass.resize(n, 0.0);
-        if c.len() == n {
-            self.loess.smooth(&c, s, None, &mut self.low_pass);
+        if self.ma1.len() == n {
+            self.loess.smooth(&self.ma1, s, None, &mut self.low_pass);
         }
     }
 }
