@@ -87,6 +87,10 @@ struct Loess {
     w: Vec<f64>,
     kernel: Vec<f64>,
     key: Option<(usize, usize, u8, i64, i64)>,
+    /// The tricube weights of the last weighted fit's window shape, reused while the
+    /// shape (position in the window, h, length) stays the same.
+    tricubes: Vec<f64>,
+    tricube_key: Option<(i64, u64, usize)>,
 }
 
 impl Loess {
@@ -110,7 +114,14 @@ impl Loess {
         }
         let h9 = 0.999 * h;
         if let Some(rw) = rw {
-            return weighted_fit(window, &rw[nleft - 1..nright], xs - nleft as i64, h, degree, range);
+            let at = xs - nleft as i64;
+            let shape = (at, h.to_bits(), window.len());
+            if self.tricube_key != Some(shape) {
+                self.tricubes.clear();
+                self.tricubes.extend((0..window.len()).map(|k| tricube((k as i64 - at).abs() as f64, h)));
+                self.tricube_key = Some(shape);
+            }
+            return weighted_fit(window, &rw[nleft - 1..nright], &self.tricubes, at, h, degree, range);
         }
         let w = &mut self.w;
         w.clear();
@@ -258,12 +269,13 @@ fn tricube(r: f64, h: f64) -> f64 {
 /// A fit with robustness weights, in one pass over the window: the weighted sums of 1,
 /// d, d², y and d·y (d = position − fitted position) give the same estimate as
 /// correcting the weights for the local line, which is what the unweighted fits do and
-/// cache. `at` is the fitted position's offset from the window's first point.
-fn weighted_fit(window: &[f64], rw: &[f64], at: i64, h: f64, degree: u8, range: f64) -> Option<f64> {
+/// cache. `at` is the fitted position's offset from the window's first point, and
+/// `tricubes` the distance weights of the window's points.
+fn weighted_fit(window: &[f64], rw: &[f64], tricubes: &[f64], at: i64, h: f64, degree: u8, range: f64) -> Option<f64> {
     let (mut sw, mut swd, mut swdd, mut swy, mut swdy) = (0.0, 0.0, 0.0, 0.0, 0.0);
-    for (k, (&y, &r)) in window.iter().zip(rw).enumerate() {
+    for (k, ((&y, &r), &t)) in window.iter().zip(rw).zip(tricubes).enumerate() {
         let d = (k as i64 - at) as f64;
-        let w = tricube(d.abs(), h) * r;
+        let w = t * r;
         if w != 0.0 {
             sw += w;
             swd += w * d;
