@@ -844,6 +844,12 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         );
     } else {
         a.note(NoteLevel::Info, "A period of 1 means no seasonal pattern: STL reduces to a LOESS trend, and the remainder is what the trend does not follow.");
+        if nt <= 3 {
+            a.note(
+                NoteLevel::Caveat,
+                "A LOESS window of 3 reproduces the data: a point's two neighbours sit at the edge of the window, where the tricube weight is 0. Give the trend window a length such as 25 to get a trend.",
+            );
+        }
     }
     if jumped {
         a.note(
@@ -939,7 +945,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     }
     rem_panel.push(Layer::hline(0.0, Role::Center, ""));
     if offset_r.iter().any(|r| !r.is_nan()) {
-        rem_panel.push(Layer::line(x.clone(), offset_r.clone(), Role::Alternative, "y − stand-in").no_fit());
+        rem_panel.push(Layer::line(x.clone(), offset_r.clone(), Role::Alternative, "y − stand-in"));
     }
     rem_panel.push(Layer::line(x.clone(), remainder.clone(), Role::Data, "remainder"));
     if !r_p.is_nan() {
