@@ -56,11 +56,14 @@ async function measure(page, count) {
     const out = [];
     const values = control.tagName === 'SELECT' ? [...control.options].map((o) => o.value) : null;
     const base = control.tagName === 'SELECT' ? null : Number(control.value);
+    // Whole-number parameters (a period, a window) step by one instead of by 5%.
+    const integer = control.step === '1';
     for (let i = 0; i < count; i++) {
       await frame();
       const before = perf.good;
       const t0 = performance.now();
       if (values) control.value = values[i % values.length];
+      else if (integer) control.value = String(base + (i % 4) + 1);
       else control.value = String(Number((base * (1 + 0.05 * ((i % 4) + 1))).toPrecision(6)));
       control.dispatchEvent(new Event(values ? 'change' : 'input', { bubbles: true }));
       while (perf.good === before) await frame();

@@ -118,6 +118,30 @@ pub fn decimate_columns(pts: &[(f64, f64)]) -> Vec<(f64, f64)> {
     out
 }
 
+/// [`decimate_columns`] over each finite stretch of a polyline, keeping one non-finite
+/// point between stretches so that gaps stay gaps. Decimating before clipping keeps a
+/// noisy line that leaves the plot thousands of times from becoming thousands of runs.
+pub fn decimate_keeping_gaps(pts: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let finite = |p: &(f64, f64)| p.0.is_finite() && p.1.is_finite();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < pts.len() {
+        if !finite(&pts[i]) {
+            if out.last().is_some_and(finite) {
+                out.push((f64::NAN, f64::NAN));
+            }
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < pts.len() && finite(&pts[i]) {
+            i += 1;
+        }
+        out.extend(decimate_columns(&pts[start..i]));
+    }
+    out
+}
+
 /// Splits a polyline into dashes of `on` pixels separated by `off` pixels.
 pub fn dash(pts: &[(f64, f64)], on: f64, off: f64) -> Vec<Vec<(f64, f64)>> {
     if on <= 0.0 || off <= 0.0 {
@@ -191,6 +215,18 @@ mod tests {
         assert!(out.contains(&(5.0, 99.0)));
         assert_eq!(out.first(), pts.first());
         assert_eq!(out.last(), pts.last());
+    }
+
+    #[test]
+    fn decimating_before_clipping_keeps_gaps_and_extremes() {
+        let mut pts: Vec<(f64, f64)> = (0..3000).map(|i| (i as f64 / 30.0, ((i * 37) % 101) as f64)).collect();
+        pts[1500] = (50.0, f64::NAN);
+        let out = decimate_keeping_gaps(&pts);
+        assert!(out.len() <= 4 * 101 + 2, "{}", out.len());
+        assert_eq!(out.iter().filter(|p| p.1.is_nan()).count(), 1);
+        assert_eq!(clip_polyline(&out, R).len(), clip_polyline(&pts, R).len());
+        let max = out.iter().filter(|p| p.1.is_finite()).map(|p| p.1).fold(0.0, f64::max);
+        assert_eq!(max, 100.0);
     }
 
     #[test]

@@ -17,7 +17,7 @@ mod ticks;
 pub use theme::Theme;
 
 use alertmath_core::plot::{Axis, Layer, LayerKind, Panel, Plot, Role};
-use geometry::{clip_polyline, dash, decimate_columns, Rect};
+use geometry::{clip_polyline, dash, decimate_columns, decimate_keeping_gaps, Rect};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -79,14 +79,21 @@ pub fn draw<DB: DrawingBackend>(backend: DB, plot: &Plot, view: &View) -> Result
         rects.push(Rect { x0: 0.0, y0: top, x1: f64::from(width), y1: top + h });
         top += h;
     }
-    // Stacked panels share the width: their plot areas start at the same x, the widest
-    // tick labels deciding, so that the same x lines up from panel to panel.
+    // Every panel of a figure keeps the same left margin (the widest y tick labels
+    // decide), so that the same x lines up from panel to panel. Panels over one time axis
+    // (`Plot::stacked`) also share the x range, and only the last draws the x labels.
+    let stacked = plot.shared_x && plot.panels.len() > 1;
+    let shared_x = if stacked { Some(shared_x_range(plot)) } else { None };
+    let last = plot.panels.len().saturating_sub(1);
+    let layouts: Vec<PanelLayout> = (0..plot.panels.len())
+        .map(|i| PanelLayout { label_w: 0.0, x: shared_x, x_labels: !stacked || i == last })
+        .collect();
     let mut label_w = 0.0f64;
-    for (panel, rect) in plot.panels.iter().zip(&rects) {
-        label_w = label_w.max(y_label_width(&root, panel, *rect, &theme)?);
+    for ((panel, rect), layout) in plot.panels.iter().zip(&rects).zip(&layouts) {
+        label_w = label_w.max(y_label_width(&root, panel, *rect, &theme, layout)?);
     }
-    for (panel, rect) in plot.panels.iter().zip(rects) {
-        draw_panel(&root, panel, rect, &theme, label_w, &mut stats)?;
+    for ((panel, rect), layout) in plot.panels.iter().zip(rects).zip(layouts) {
+        draw_panel(&root, panel, rect, &theme, &PanelLayout { label_w, ..layout }, &mut stats)?;
     }
     root.present().map_err(err)?;
     Ok(stats)
@@ -136,14 +143,62 @@ impl Mapper {
     }
 }
 
-/// The y ticks of a panel drawn in `rect` with the y range `y`: about one per 36 CSS
-/// pixels, decades on a log axis, whole numbers only on an axis of counts.
-fn y_ticks(panel: &Panel, y: &Scale, rect: Rect, theme: &Theme) -> Vec<f64> {
-    let plot_height_guess = (rect.height() - theme.px(56.0)).max(theme.px(40.0));
+/// How a panel sits in its figure: the width kept for y tick labels, the x range it
+/// shares with the other panels (if any), and whether it draws the x tick labels and title.
+#[derive(Clone, Copy)]
+struct PanelLayout {
+    label_w: f64,
+    x: Option<Scale>,
+    x_labels: bool,
+}
+
+impl PanelLayout {
+    /// Room under the plot: x labels and title, or a small gap above the next panel.
+    fn bottom(&self, theme: &Theme) -> f64 {
+        if self.x_labels {
+            theme.px(40.0)
+        } else {
+            theme.px(8.0)
+        }
+    }
+}
+
+fn title_height(panel: &Panel, theme: &Theme) -> f64 {
+    if panel.title.is_empty() {
+        theme.px(6.0)
+    } else {
+        theme.px(20.0)
+    }
+}
+
+/// The height a panel's plot area will have, before its labels are measured.
+fn plot_height(panel: &Panel, rect: Rect, theme: &Theme, layout: &PanelLayout) -> f64 {
+    (rect.height() - title_height(panel, theme) - layout.bottom(theme)).max(theme.px(20.0))
+}
+
+/// The union of the x ranges of a figure's panels (for panels over one time axis).
+fn shared_x_range(plot: &Plot) -> Scale {
+    let (mut lo, mut hi, mut log) = (f64::INFINITY, f64::NEG_INFINITY, false);
+    for panel in &plot.panels {
+        let x = axis_range(&panel.x, panel, true);
+        lo = lo.min(x.lo);
+        hi = hi.max(x.hi);
+        log = x.log;
+    }
+    if lo.is_finite() && hi.is_finite() && hi > lo {
+        Scale { lo, hi, log }
+    } else {
+        Scale { lo: 0.0, hi: 1.0, log: false }
+    }
+}
+
+/// The y ticks of a panel with the y range `y` and a plot area `height` high: about one
+/// per 36 CSS pixels, decades on a log axis, whole numbers only on an axis of counts.
+fn y_ticks(panel: &Panel, y: &Scale, height: f64, theme: &Theme) -> Vec<f64> {
     let ticks = if y.log {
         log_ticks(y.lo, y.hi)
     } else {
-        nice_ticks(y.lo, y.hi, (plot_height_guess / theme.px(36.0)).clamp(2.0, 10.0) as usize)
+        nice_ticks(y.lo, y.hi, (height / theme.px(36.0)).clamp(2.0, 10.0) as usize)
     };
     whole_if(panel.y.integer, ticks)
 }
@@ -154,8 +209,9 @@ fn y_label_width<DB: DrawingBackend>(
     panel: &Panel,
     rect: Rect,
     theme: &Theme,
+    layout: &PanelLayout,
 ) -> Result<f64, ChartError> {
-    let ticks = y_ticks(panel, &axis_range(&panel.y, panel, false), rect, theme);
+    let ticks = y_ticks(panel, &axis_range(&panel.y, panel, false), plot_height(panel, rect, theme, layout), theme);
     let font = theme.font(11.0);
     let mut width = 0.0f64;
     for &v in &ticks {
@@ -165,27 +221,28 @@ fn y_label_width<DB: DrawingBackend>(
     Ok(width)
 }
 
-/// Draws one panel; `label_w` is the width kept for the y tick labels (at least the
-/// panel's own widest label).
+/// Draws one panel in `rect`, laid out as `layout` says.
 fn draw_panel<DB: DrawingBackend>(
     root: &Area<DB>,
     panel: &Panel,
     rect: Rect,
     theme: &Theme,
-    shared_label_w: f64,
+    layout: &PanelLayout,
     stats: &mut DrawStats,
 ) -> Result<(), ChartError> {
-    let mut x = axis_range(&panel.x, panel, true);
+    let mut x = layout.x.unwrap_or_else(|| axis_range(&panel.x, panel, true));
     let mut y = axis_range(&panel.y, panel, false);
     let font = theme.font(11.0);
     let title_font = theme.font(12.0);
 
     // Tick labels decide the margins.
-    let y_ticks_of = |y: &Scale| y_ticks(panel, y, rect, theme);
-    let title_h = if panel.title.is_empty() { theme.px(6.0) } else { theme.px(20.0) };
-    let layout = |y_ticks: &[f64]| -> Result<(Vec<String>, Rect), ChartError> {
+    let height = plot_height(panel, rect, theme, layout);
+    let y_ticks_of = |y: &Scale| y_ticks(panel, y, height, theme);
+    let title_h = title_height(panel, theme);
+    let bottom = layout.bottom(theme);
+    let place = |y_ticks: &[f64]| -> Result<(Vec<String>, Rect), ChartError> {
         let y_labels: Vec<String> = y_ticks.iter().map(|&v| format_tick(v, y_ticks)).collect();
-        let mut label_w = shared_label_w;
+        let mut label_w = layout.label_w;
         for label in &y_labels {
             let (w, _) = root.estimate_text_size(label, &font).map_err(err)?;
             label_w = label_w.max(f64::from(w));
@@ -194,13 +251,13 @@ fn draw_panel<DB: DrawingBackend>(
             x0: rect.x0 + label_w + theme.px(30.0),
             y0: rect.y0 + title_h,
             x1: rect.x1 - theme.px(12.0),
-            y1: rect.y1 - theme.px(40.0),
+            y1: rect.y1 - bottom,
         };
         Ok((y_labels, plot))
     };
     let mut y_ticks = y_ticks_of(&y);
-    let (mut y_labels, mut plot) = layout(&y_ticks)?;
-    if panel.equal_aspect && !x.log && !y.log && plot.width() >= 4.0 && plot.height() >= 4.0 {
+    let (mut y_labels, mut plot) = place(&y_ticks)?;
+    if panel.equal_aspect && layout.x.is_none() && !x.log && !y.log && plot.width() >= 4.0 && plot.height() >= 4.0 {
         // Equal units per pixel: widen the range that is too narrow, about its centre.
         // The new y ticks may change the label width, so the layout is done twice.
         for _ in 0..2 {
@@ -214,7 +271,7 @@ fn draw_panel<DB: DrawingBackend>(
             x = Scale { lo: xc - half_w, hi: xc + half_w, log: false };
             y = Scale { lo: yc - half_h, hi: yc + half_h, log: false };
             y_ticks = y_ticks_of(&y);
-            (y_labels, plot) = layout(&y_ticks)?;
+            (y_labels, plot) = place(&y_ticks)?;
         }
     }
     if plot.width() < 4.0 || plot.height() < 4.0 {
@@ -248,7 +305,7 @@ fn draw_panel<DB: DrawingBackend>(
             text(root, label, (plot.x0 - theme.px(5.0), py), &font.pos(Pos::new(HPos::Right, VPos::Center)), stats)?;
         }
     }
-    for &v in &x_ticks {
+    for &v in x_ticks.iter().filter(|_| layout.x_labels) {
         let px = map.px(v);
         if px.is_finite() {
             text(
@@ -260,13 +317,15 @@ fn draw_panel<DB: DrawingBackend>(
             )?;
         }
     }
-    text(
-        root,
-        &panel.x.label,
-        ((plot.x0 + plot.x1) / 2.0, rect.y1 - theme.px(4.0)),
-        &font.pos(Pos::new(HPos::Center, VPos::Bottom)),
-        stats,
-    )?;
+    if layout.x_labels {
+        text(
+            root,
+            &panel.x.label,
+            ((plot.x0 + plot.x1) / 2.0, rect.y1 - theme.px(4.0)),
+            &font.pos(Pos::new(HPos::Center, VPos::Bottom)),
+            stats,
+        )?;
+    }
     let rotated = font.clone().transform(FontTransform::Rotate270).pos(Pos::new(HPos::Center, VPos::Top));
     text(root, &panel.y.label, (rect.x0 + theme.px(3.0), (plot.y0 + plot.y1) / 2.0), &rotated, stats)?;
     if !panel.title.is_empty() {
@@ -470,7 +529,8 @@ fn draw_layer<DB: DrawingBackend>(
                 } else {
                     (px + theme.px(6.0), HPos::Left)
                 };
-                let ty = (py - theme.px(4.0)).clamp(plot.y0 + theme.px(10.0), plot.y1);
+                // (A plot lower than the label keeps the label at its bottom edge.)
+                let ty = (py - theme.px(4.0)).clamp((plot.y0 + theme.px(10.0)).min(plot.y1), plot.y1);
                 text(root, label, (anchor_x, ty), &font.pos(Pos::new(h, VPos::Bottom)), stats)?;
             }
         }
@@ -568,6 +628,13 @@ fn polyline<DB: DrawingBackend>(
     stats: &mut DrawStats,
 ) -> Result<(), ChartError> {
     let style = theme.role(role);
+    let decimated;
+    let pts = if pts.len() > 2 * plot.width() as usize {
+        decimated = decimate_keeping_gaps(pts);
+        &decimated[..]
+    } else {
+        pts
+    };
     for run in clip_polyline(pts, plot) {
         let run = if run.len() > 2 * plot.width() as usize { decimate_columns(&run) } else { run };
         // A dense, jagged line (a rolling threshold over 100,000 points) would break into

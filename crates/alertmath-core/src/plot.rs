@@ -12,11 +12,26 @@ pub type Column = Arc<[f64]>;
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Plot {
     pub panels: Vec<Panel>,
+    /// Whether the panels share one x axis (a decomposition, a chart over the same
+    /// time): one x range for all, aligned plot areas, and tick labels and the axis
+    /// title under the last panel only.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub shared_x: bool,
 }
 
 impl Plot {
     pub fn single(panel: Panel) -> Self {
-        Plot { panels: vec![panel] }
+        Plot { panels: vec![panel], shared_x: false }
+    }
+
+    /// Panels with x axes of their own (an error-vs-step curve under a function, say).
+    pub fn independent(panels: Vec<Panel>) -> Self {
+        Plot { panels, shared_x: false }
+    }
+
+    /// Panels stacked over one shared x axis (see [`Plot::shared_x`]).
+    pub fn stacked(panels: Vec<Panel>) -> Self {
+        Plot { panels, shared_x: true }
     }
 
     /// One sentence per panel for screen readers: what is on each axis and how many

@@ -605,7 +605,7 @@ fn plot(evals: &[Evaluation], has_sides: bool, rows: bool) -> Plot {
         top.push(Layer::vline(e.x, Role::Marker, if i == 0 { "they disagree" } else { "" }));
     }
     top.weight = 2.0;
-    let mut plot = Plot { panels: vec![top] };
+    let mut plot = Plot::stacked(vec![top]);
     if has_sides {
         let lhs: Vec<f64> = evals.iter().map(|e| e.lhs.unwrap_or(f64::NAN)).collect();
         let rhs: Vec<f64> = evals.iter().map(|e| e.rhs.unwrap_or(f64::NAN)).collect();

@@ -1387,7 +1387,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     for l in error_layers(&tl.x, shown_errors) {
         err_panel.push(l);
     }
-    a.plot = Plot { panels: vec![main, err_panel] };
+    a.plot = Plot::stacked(vec![main, err_panel]);
     a.points = Some(points);
     Ok(a)
 }

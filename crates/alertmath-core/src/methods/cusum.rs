@@ -964,7 +964,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     }
     bottom.push(Layer::hline(0.0, Role::Center, ""));
     bottom.weight = 0.8;
-    a.plot = Plot { panels: vec![top, bottom] };
+    a.plot = Plot::stacked(vec![top, bottom]);
     let scores: Vec<f64> = (0..m).map(|k| if ok { watched(k) } else { f64::NAN }).collect();
     a.points = Some(Points { x, y, score: scores, flag: flags, score_label: sum_name.to_string() });
     Ok(a)

@@ -690,7 +690,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         let (ax, ay) = piecewise(&a0, &mid, &acc);
         acc_panel.push(Layer::line(ax, ay, Role::Model, "second difference"));
     }
-    a.plot = Plot { panels: vec![top, vel_panel, acc_panel] };
+    a.plot = Plot::stacked(vec![top, vel_panel, acc_panel]);
     a.points = Some(Points {
         x: present.t.clone().into(),
         y: y_col,

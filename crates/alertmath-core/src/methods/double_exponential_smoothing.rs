@@ -491,7 +491,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         Role::Model,
         format!("trend used at each step, b{}…", sub(1)),
     ));
-    a.plot = crate::plot::Plot { panels: vec![main, lower] };
+    a.plot = crate::plot::Plot::stacked(vec![main, lower]);
     a.points = Some(points);
     Ok(a)
 }

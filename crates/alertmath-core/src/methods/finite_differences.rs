@@ -1065,7 +1065,7 @@ fn function_plot(
     }
     let mut top = top;
     top.weight = 1.5;
-    Plot { panels: vec![top, bottom] }
+    Plot::independent(vec![top, bottom])
 }
 
 /// Error against step size without noise: the measured error of each scheme from 10⁻¹⁶
@@ -1452,7 +1452,7 @@ fn run_samples(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError
             ),
         );
     }
-    a.plot = Plot { panels: vec![top, bottom] };
+    a.plot = Plot::independent(vec![top, bottom]);
     a.points =
         Some(Points { x, y, score: chosen.to_vec(), flag: flags, score_label: format!("{} slope", scheme.name()) });
     Ok(a)

@@ -382,7 +382,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
             vp.push(Layer::text(axis.x((r.start + r.end) / 2.0), y_label.max(floor), "exactly 0"));
         }
     }
-    a.plot = Plot { panels: vec![top, vp] };
+    a.plot = Plot::stacked(vec![top, vp]);
     a.points = Some(Points {
         x: present.t.clone().into(),
         y: y_col,

@@ -804,7 +804,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         Role::Highlight,
         if timing == Timing::Standard { "expected σ² ahead" } else { "σ² ahead with no shocks" },
     ));
-    a.plot = Plot { panels: vec![main, var_panel] };
+    a.plot = Plot::stacked(vec![main, var_panel]);
     a.points = Some(points);
     Ok(a)
 }

@@ -491,7 +491,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
             pass_panel.push(Layer::text((k + 1) as f64, (low + high) / 2.0, "s = 0: stop"));
         }
     }
-    a.plot = Plot { panels: vec![data_panel, pass_panel] };
+    a.plot = Plot::independent(vec![data_panel, pass_panel]);
     let scores: Vec<f64> = ys.iter().map(|&yi| z_of(yi)).collect();
     a.points =
         Some(Points { x, y: yv, score: scores, flag: flags, score_label: "(x − x̄)/s, full sample".to_string() });

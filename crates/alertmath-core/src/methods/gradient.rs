@@ -593,7 +593,7 @@ fn plot(func: F2, x: f64, y: f64, phi: f64, pt: &Partials, stencil: f64) -> Plot
         .no_fit(),
     );
     bottom.push(Layer::points(vec![0.0], vec![pt.f], Role::Highlight, ""));
-    Plot { panels: vec![top, bottom] }
+    Plot::independent(vec![top, bottom])
 }
 
 #[cfg(test)]

@@ -1018,7 +1018,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         ));
         panels.push(season_panel);
     }
-    a.plot = Plot { panels };
+    a.plot = Plot::stacked(panels);
     a.points = Some(points);
     Ok(a)
 }

@@ -925,7 +925,7 @@ fn plot(
     } else {
         bottom.push(Layer::points(px, py, Role::Highlight, "this point"));
     }
-    Plot { panels: vec![top, bottom] }
+    Plot::independent(vec![top, bottom])
 }
 
 #[cfg(test)]

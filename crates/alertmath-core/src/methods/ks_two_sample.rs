@@ -838,7 +838,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         let v = diff(&r) as f64 / scale;
         bottom.push(Layer::segment(r.x, 0.0, r.x, v, Role::Flagged, ""));
     }
-    a.plot = Plot { panels: vec![top, bottom] };
+    a.plot = Plot::stacked(vec![top, bottom]);
     Ok(a)
 }
 

@@ -14,6 +14,7 @@ pub mod common;
 pub mod cusum;
 pub mod derivative;
 pub mod double_exponential_smoothing;
+pub mod ewma;
 pub mod extreme;
 pub mod finite_differences;
 pub mod frozen_signal;
@@ -26,6 +27,7 @@ pub mod iqr;
 pub mod jacobian;
 pub mod ks_two_sample;
 pub mod mad;
+pub mod moving_average;
 pub mod promql;
 pub mod rates_common;
 pub mod ratio_of_rates;
@@ -33,6 +35,8 @@ pub mod rolling_percentile;
 pub mod seasonal_derivative;
 pub mod series_models;
 pub mod square_root_law;
+pub mod stl;
+pub mod timeseries;
 pub mod velocity_z_score;
 pub mod z_score;
 
@@ -55,7 +59,10 @@ pub static METHODS: &[&Method] = &[
     &grubbs::METHOD,
     &generalized_esd::METHOD,
     &ks_two_sample::METHOD,
+    &stl::METHOD,
+    &ewma::METHOD,
     &garch::METHOD,
+    &moving_average::METHOD,
     &holt_winters::METHOD,
     &double_exponential_smoothing::METHOD,
     &arima::METHOD,

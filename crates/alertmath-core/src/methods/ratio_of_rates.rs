@@ -514,7 +514,7 @@ fn cost(p: &ResolvedParams, rows: &Rows, n: usize, times: &[f64]) -> Result<Anal
     wp.weight = 0.7;
     let (wx, wy) = broken(&rows.w);
     wp.push(Layer::line(wx, wy, solid_if_long(Role::Alternative, m), ""));
-    a.plot = Plot { panels: vec![top, rp, wp] };
+    a.plot = Plot::independent(vec![top, rp, wp]);
     a.points = Some(Points {
         x: drawn.iter().map(|&k| rows.t[k]).collect::<Vec<_>>().into(),
         y: ratio_col,
@@ -679,7 +679,7 @@ fn latency(p: &ResolvedParams, rows: &Rows, n: usize, times: &[f64]) -> Result<A
     dqp.weight = 0.8;
     dqp.push(Layer::hline(tol, Role::Threshold, ""));
     dqp.push(Layer::line(xc.clone(), dq, Role::Model, ""));
-    a.plot = Plot { panels: vec![top, tp, dlp, dqp] };
+    a.plot = Plot::independent(vec![top, tp, dlp, dqp]);
     a.points = Some(Points {
         x: rows.t.clone().into(),
         y: y_col,

@@ -397,7 +397,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
         ex.push(Layer::hline(-buffer, Role::Threshold, ""));
     }
     ex.push(Layer::line(xc.clone(), excess.clone(), Role::Model, "excess"));
-    a.plot = Plot { panels: vec![top, change, ex] };
+    a.plot = Plot::stacked(vec![top, change, ex]);
     a.points = Some(Points {
         x: present.t.clone().into(),
         y: y_col,

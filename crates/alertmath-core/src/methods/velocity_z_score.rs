@@ -397,7 +397,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
     let shown: Vec<f64> = score.iter().map(|z| if z.is_finite() { z.abs() } else { f64::NAN }).collect();
     sp.push(Layer::hline(k_sigma, Role::Threshold, format!("k = {}", num(k_sigma))));
     sp.push(Layer::line(xc.clone(), shown, Role::Model, "score"));
-    a.plot = Plot { panels: vec![top, vp, sp] };
+    a.plot = Plot::stacked(vec![top, vp, sp]);
     a.points =
         Some(Points { x: present.t.clone().into(), y: y_col, score, flag: flags, score_label: score_name.to_string() });
     Ok(a)
