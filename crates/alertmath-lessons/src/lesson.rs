@@ -91,6 +91,17 @@ pub struct Claim {
     /// How to show numbers of this claim: "number" (default) or "percent".
     #[serde(default)]
     pub display: Option<String>,
+    /// A claim about the lesson's PromQL twin rather than the method: the query whose
+    /// result it reads (`"guide"`: the guide's query, `"query"`: the lesson's, or a
+    /// query's text). `value` is then `"value"` (the query's value), `"lhs"` or `"rhs"`
+    /// (the two sides of its top-level comparison) or `"fires"` at one evaluation, or
+    /// `"fired"` (how many evaluations fire). The build checks it under Prometheus 3
+    /// and 2 alike.
+    #[serde(default)]
+    pub promql: Option<String>,
+    /// For a PromQL claim: which evaluation, counting from 1 (default: the last).
+    #[serde(default)]
+    pub at: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -312,11 +323,23 @@ pub fn verify(lesson: &Lesson) -> Vec<Problem> {
             if let Err(e) = prose::inline(&claim.reason) {
                 problem(place.clone(), format!("reason: {}", e));
             }
-            let Some(actual) = analysis.value(&claim.value) else {
-                let ids: Vec<&str> = analysis.values.iter().map(|v| v.id.as_str()).collect();
-                problem(place, format!("the analysis has no value “{}” (it has {})", claim.value, ids.join(", ")));
-                continue;
+            let actual = if claim.promql.is_some() {
+                match twin_claim_value(lesson, ex, claim, &BTreeMap::new()) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        problem(place, e);
+                        continue;
+                    }
+                }
+            } else {
+                let Some(actual) = analysis.value(&claim.value) else {
+                    let ids: Vec<&str> = analysis.values.iter().map(|v| v.id.as_str()).collect();
+                    problem(place, format!("the analysis has no value “{}” (it has {})", claim.value, ids.join(", ")));
+                    continue;
+                };
+                actual.clone()
             };
+            let actual = &actual;
             let Some(exact) = as_number(&claim.exact) else {
                 problem(place, "exact must be a number or a boolean".into());
                 continue;
@@ -366,9 +389,12 @@ pub fn verify(lesson: &Lesson) -> Vec<Problem> {
                         );
                         continue;
                     }
-                    match run_example(lesson, ex, &claim.guide_params)
-                        .map(|a| a.value(&claim.value).and_then(val_number))
-                    {
+                    let under = if claim.promql.is_some() {
+                        twin_claim_value(lesson, ex, claim, &claim.guide_params).map(|v| val_number(&v))
+                    } else {
+                        run_example(lesson, ex, &claim.guide_params).map(|a| a.value(&claim.value).and_then(val_number))
+                    };
+                    match under {
                         Ok(Some(v)) if rounds_to(guide, v, decimals) => {}
                         Ok(Some(v)) => problem(
                             place,
@@ -387,6 +413,65 @@ pub fn verify(lesson: &Lesson) -> Vec<Problem> {
     problems
 }
 
+/// The value a PromQL claim reads: the twin of `example` (with `overrides` on its
+/// parameters) run with the claim's query, under Prometheus 3 and 2, which must agree.
+pub fn twin_claim_value(
+    lesson: &Lesson,
+    example: &Example,
+    claim: &Claim,
+    overrides: &BTreeMap<String, toml::Value>,
+) -> Result<Val, String> {
+    use alertmath_promql::{twin, Version};
+    let spec = lesson.promql.as_ref().ok_or("a PromQL claim needs the lesson's [promql] table")?;
+    let query = match claim.promql.as_deref() {
+        Some("guide") => Some(spec.guide.as_str()),
+        Some("query") | None => None,
+        Some(text) => Some(text),
+    };
+    let input = example_input(&lesson.method, example)?;
+    let mut params = example.params.clone();
+    params.extend(overrides.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let params = params_of(&params)?;
+    let mut values = Vec::new();
+    for version in [Version::V3, Version::V2] {
+        let r = twin::run(spec, &lesson.id, &lesson.method, input.clone(), &params, query, version)
+            .map_err(|e| format!("the twin under {}: {}", version.label(), e.message))?;
+        let value = if claim.value == "fired" {
+            Val::Int(r.evaluations.iter().filter(|e| e.promql).count() as i64)
+        } else {
+            let n = r.evaluations.len();
+            let at = claim.at.unwrap_or(n);
+            let e = at
+                .checked_sub(1)
+                .and_then(|i| r.evaluations.get(i))
+                .ok_or_else(|| format!("at = {} but the twin has {} evaluations", at, n))?;
+            let number = |x: Option<f64>, what: &str| {
+                x.map(Val::Num).ok_or_else(|| format!("the query has no {} at evaluation {} ({})", what, at, e.label))
+            };
+            match claim.value.as_str() {
+                "value" => number(e.value, "value")?,
+                "lhs" => number(e.lhs, "left side")?,
+                "rhs" => number(e.rhs, "right side")?,
+                "fires" => Val::Bool(e.promql),
+                other => {
+                    return Err(format!(
+                        "a PromQL claim reads value, lhs, rhs, fires or fired, not “{}”",
+                        other
+                    ))
+                }
+            }
+        };
+        values.push(value);
+    }
+    match (values.first().and_then(val_number), values.get(1).and_then(val_number)) {
+        (Some(a), Some(b)) if close(a, b) => values.into_iter().next().ok_or_else(|| "no value".to_string()),
+        (a, b) => Err(format!(
+            "the twin gives {:?} under Prometheus 3 but {:?} under Prometheus 2; a claim must hold under both",
+            a, b
+        )),
+    }
+}
+
 /// Checks a lesson's PromQL twin: its query parses under both Prometheus versions (or
 /// says why not), the guide's query fails exactly as `guide_error` says (or parses when
 /// none is given), the correction is valid prose, and every example runs through the twin.
@@ -401,7 +486,11 @@ fn verify_twin(lesson: &Lesson, twin: &alertmath_promql::twin::TwinSpec) -> Vec<
         Ok(p) => p,
         Err(e) => return vec![e],
     };
-    let vars = match twin::variables(twin, &lesson.method, &params) {
+    let analysis = match run_example(lesson, first, &BTreeMap::new()) {
+        Ok(a) => a,
+        Err(e) => return vec![e],
+    };
+    let vars = match twin::variables_with(twin, &lesson.method, &params, Some(&analysis)) {
         Ok(v) => v,
         Err(e) => return vec![e.message],
     };
@@ -522,7 +611,10 @@ pub fn to_json(lesson: &Lesson) -> Result<LessonJson, String> {
             let percent = c.display.as_deref() == Some("percent");
             claims.push(ClaimJson {
                 label: c.label.clone(),
-                value: c.value.clone(),
+                value: match &c.promql {
+                    Some(q) => format!("promql.{}.{}{}", if q == "guide" || q == "query" { q.as_str() } else { "edited" }, c.value, c.at.map_or(String::new(), |a| format!(".{}", a))),
+                    None => c.value.clone(),
+                },
                 guide: c.guide.clone(),
                 exact: show(&c.exact, percent),
                 status: c.status,

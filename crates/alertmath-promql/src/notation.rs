@@ -78,6 +78,28 @@ pub fn write(values: &[Option<f64>]) -> String {
         .join(" ")
 }
 
+/// Writes values like [`write`], but a run of three or more equal values as `a+0xn`
+/// (a, then n more of it), as promtool reads it: a week of a counter holding still is
+/// one item.
+pub fn write_runs(values: &[f64]) -> String {
+    let mut items = Vec::new();
+    let mut i = 0;
+    while let Some(&x) = values.get(i) {
+        let mut j = i + 1;
+        while values.get(j).is_some_and(|y| y.to_bits() == x.to_bits()) {
+            j += 1;
+        }
+        let one = write(&[Some(x)]);
+        if j - i >= 3 && x.is_finite() {
+            items.push(format!("{}+0x{}", one, j - i - 1));
+        } else {
+            items.extend(std::iter::repeat_n(one, j - i));
+        }
+        i = j;
+    }
+    items.join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,5 +110,15 @@ mod tests {
         assert_eq!(expand("1 _ -2-1x2").unwrap(), vec![Some(1.0), None, Some(-2.0), Some(-3.0), Some(-4.0)]);
         assert_eq!(expand("5x2").unwrap(), vec![Some(5.0); 3]);
         assert_eq!(write(&[Some(0.1), None, Some(-3.0)]), "0.1 _ -3");
+    }
+
+    #[test]
+    fn runs_are_written_short_and_read_back() {
+        let values = [0.0, 0.5, 1.0, 1.0, 1.0, 1.0, -2.5, -2.5, 3.0];
+        let text = write_runs(&values);
+        assert_eq!(text, "0 0.5 1+0x3 -2.5 -2.5 3");
+        let back: Vec<f64> = expand(&text).unwrap().into_iter().map(Option::unwrap).collect();
+        assert_eq!(back, values);
+        assert_eq!(write_runs(&[]), "");
     }
 }

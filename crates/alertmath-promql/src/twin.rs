@@ -35,9 +35,10 @@ pub struct TwinSpec {
     /// The scrape interval of the series, and the rule evaluation interval ("1m").
     #[serde(default = "default_interval")]
     pub interval: String,
-    /// Values of `$name`s that are not method parameters ("window" = "1h").
+    /// Values of `$name`s that are not method parameters ("window" = "1h"), or that
+    /// are derived from them ([`VarSpec`]).
     #[serde(default)]
-    pub vars: BTreeMap<String, String>,
+    pub vars: BTreeMap<String, VarSpec>,
     /// What each evaluation is compared with: `"flags"` (the method's per-point flags)
     /// or a value-id pattern such as `"alert.{row}"` (a boolean per row).
     #[serde(default = "default_exact")]
@@ -50,6 +51,27 @@ pub struct TwinSpec {
     /// The rule's summary annotation.
     #[serde(default)]
     pub summary: String,
+}
+
+/// A twin variable: fixed text, text built from the method's parameters
+/// (`"${window}m"` becomes `5m` when the parameter `window` is 5), one text per value
+/// of a choice or flag parameter (`{ param = "compare", gt = ">", ge = ">=" }`; a flag's
+/// values are `true` and `false`), or a number the method computes from the data
+/// (`{ value = "g_crit" }`: a critical value PromQL has no function for). The text is
+/// PromQL tokens (a duration, a number, an operator, `offset 1m`, or nothing) and may
+/// name parameters and other variables.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum VarSpec {
+    Text(String),
+    ByChoice {
+        param: String,
+        #[serde(flatten)]
+        cases: BTreeMap<String, String>,
+    },
+    FromValue {
+        value: String,
+    },
 }
 
 fn default_interval() -> String {
@@ -82,6 +104,27 @@ pub enum SeriesSpec {
         label: String,
         columns: BTreeMap<String, String>,
         span: String,
+    },
+    /// Two one-column fields (a baseline and a current sample) as one Prometheus classic
+    /// histogram: for each bucket boundary `le`, a cumulative counter `<metric>{le="…"}`
+    /// of the values at or below it, and `<metric>{le="+Inf"}` of all of them. The
+    /// baseline's counts accrue evenly over `window` from time 0; the current sample's
+    /// over the `window` that starts `offset` later, so that `<metric>[window] offset
+    /// <offset>` reads the baseline. In between the counters hold still; every counter
+    /// is scraped every interval. The query is evaluated once, at the end of the
+    /// current window.
+    Histogram {
+        baseline: String,
+        current: String,
+        #[serde(default = "default_metric")]
+        metric: String,
+        window: String,
+        offset: String,
+        /// The finite bucket boundaries, separated by commas or spaces. Empty: every
+        /// distinct value of the two samples, so that the bucket CDFs are the ECDFs.
+        /// The page lets the reader edit it (see [`TwinResult::settings`]).
+        #[serde(default)]
+        buckets: String,
     },
 }
 
@@ -156,6 +199,10 @@ pub struct TwinResult {
     pub version: Version,
     /// The mapping from the lesson's data to series, in sentences.
     pub mapping: Vec<String>,
+    /// Choices of the mapping the reader may change (a histogram's bucket boundaries):
+    /// the page shows a text box for each and sends its text back as the field `key`
+    /// of the `series` table.
+    pub settings: Vec<Setting>,
     /// Each series as promtool's notation: descriptor and values.
     pub series: Vec<(String, String)>,
     pub evaluations: Vec<Evaluation>,
@@ -168,6 +215,18 @@ pub struct TwinResult {
     /// File names for the downloads.
     pub rule_file: String,
     pub test_file: String,
+}
+
+/// A choice of the series mapping that the reader can change.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Setting {
+    /// The field of the `series` table it sets.
+    pub key: String,
+    pub label: String,
+    /// The text in effect (empty: the default, described by `placeholder`).
+    pub value: String,
+    pub placeholder: String,
+    pub help: String,
 }
 
 /// Parses a duration such as "1m" into ms.
@@ -200,8 +259,19 @@ pub fn fmt_duration(ms: i64) -> String {
 }
 
 /// The variables of a query: the method's resolved parameters (numbers in shortest
-/// exact form, choices by id), then the twin's own.
+/// exact form, choices by id), then the twin's own, with any `$name` in them replaced.
+/// Variables that read the method's values need its `analysis`.
 pub fn variables(spec: &TwinSpec, method: &str, params: &Params) -> Result<Vars, TwinError> {
+    variables_with(spec, method, params, None)
+}
+
+/// [`variables`], with the method's analysis of the data for `{ value = … }` variables.
+pub fn variables_with(
+    spec: &TwinSpec,
+    method: &str,
+    params: &Params,
+    analysis: Option<&Analysis>,
+) -> Result<Vars, TwinError> {
     let m = alertmath_core::method(method).ok_or_else(|| spec_error(format!("no method “{}”", method)))?;
     let resolved = alertmath_core::ResolvedParams::resolve(&m.spec, params).map_err(|e| spec_error(e.message))?;
     let mut vars = Vars::new();
@@ -213,8 +283,61 @@ pub fn variables(spec: &TwinSpec, method: &str, params: &Params) -> Result<Vars,
         };
         vars.insert(id.to_string(), text);
     }
+    // The twin's own, as raw text first (a parameter of the same name wins).
+    let mut pending: Vec<(String, String)> = Vec::new();
     for (k, v) in &spec.vars {
-        vars.entry(k.clone()).or_insert_with(|| v.clone());
+        if vars.contains_key(k) {
+            continue;
+        }
+        let text = match v {
+            VarSpec::Text(t) => t.clone(),
+            VarSpec::ByChoice { param, cases } => {
+                let value = vars
+                    .get(param)
+                    .ok_or_else(|| spec_error(format!("${} follows “{}”, which is not a parameter", k, param)))?;
+                cases.get(value).cloned().ok_or_else(|| {
+                    spec_error(format!(
+                        "The PromQL twin has no form for {} = “{}” (${} has none); choose another value to compare.",
+                        param, value, k
+                    ))
+                })?
+            }
+            VarSpec::FromValue { value } => {
+                let Some(a) = analysis else {
+                    return Err(spec_error(format!("${} reads the method's value “{}”, which needs the data", k, value)));
+                };
+                match a.number(value) {
+                    Some(x) if x.is_finite() => format!("{}", x),
+                    _ => {
+                        return Err(spec_error(format!(
+                            "${} is the method's “{}”, which is undefined on these data, so the query has no threshold.",
+                            k, value
+                        )))
+                    }
+                }
+            }
+        };
+        pending.push((k.clone(), text));
+    }
+    // Resolve references between them: a few passes, each substituting what is known.
+    for _ in 0..4 {
+        if pending.is_empty() {
+            break;
+        }
+        let mut left = Vec::new();
+        for (k, text) in pending {
+            match substitute(&text, &vars) {
+                Ok(done) => {
+                    vars.insert(k, done);
+                }
+                Err(_) => left.push((k, text)),
+            }
+        }
+        pending = left;
+    }
+    if let Some((k, text)) = pending.first() {
+        let e = substitute(text, &vars).err().map_or_else(String::new, |e| e.message);
+        return Err(spec_error(format!("${}: {}", k, e)));
     }
     Ok(vars)
 }
@@ -228,7 +351,14 @@ struct Mapped {
     notation: Vec<(String, String)>,
     /// The label that names a row's series (counters), for matching output to rows.
     row_label: Option<String>,
+    /// Whether the query is evaluated once, at `span_end`, for every row (counters, a
+    /// histogram) rather than at every point's time.
+    once: bool,
     span_end: i64,
+    /// Panels of the mapping's own that show the data as the series hold them; they
+    /// replace the panel of data and flags (a histogram has no data point per evaluation).
+    panels: Option<Vec<Panel>>,
+    settings: Vec<Setting>,
 }
 
 fn exact_flags(spec: &TwinSpec, analysis: &Analysis, n: usize) -> Result<Vec<bool>, TwinError> {
@@ -315,8 +445,30 @@ fn map_series(spec: &TwinSpec, method: &str, input: &Input, analysis: &Analysis)
                 mapping,
                 notation,
                 row_label: None,
+                once: false,
                 span_end: 0,
+                panels: None,
+                settings: Vec::new(),
             })
+        }
+        SeriesSpec::Histogram { baseline, current, metric, window, offset, buckets } => {
+            let interval = duration_ms(&spec.interval)?;
+            let column = |id: &str| -> Result<Vec<f64>, TwinError> {
+                let f = m.spec.field(id).ok_or_else(|| spec_error(format!("the method has no field “{}”", id)))?;
+                let c = f.columns.first().ok_or_else(|| spec_error("the field has no column"))?;
+                Ok(input.col(&f.key(c.id)).to_vec())
+            };
+            let hist = Histogram {
+                baseline: column(baseline)?,
+                current: column(current)?,
+                metric,
+                window: duration_ms(window)?,
+                offset: duration_ms(offset)?,
+                interval,
+                buckets,
+            };
+            let flags = exact_flags(spec, analysis, 1)?;
+            hist.map(flags.first().copied().unwrap_or(false))
         }
         SeriesSpec::Counters { field, label, columns, span } => {
             let span_ms = duration_ms(span)?;
@@ -374,9 +526,254 @@ fn map_series(spec: &TwinSpec, method: &str, input: &Input, analysis: &Analysis)
                     span
                 ),
             ];
-            Ok(Mapped { storage, points, mapping, notation, row_label: Some(label.clone()), span_end: span_ms })
+            Ok(Mapped {
+                storage,
+                points,
+                mapping,
+                notation,
+                row_label: Some(label.clone()),
+                once: true,
+                span_end: span_ms,
+                panels: None,
+                settings: Vec::new(),
+            })
         }
     }
+}
+
+/// The most samples a histogram's series may hold together (buckets × scrapes).
+pub const MAX_HISTOGRAM_SAMPLES: usize = 4_000_000;
+
+/// The most buckets a histogram mapping makes.
+pub const MAX_BUCKETS: usize = 2_000;
+
+/// Reads bucket boundaries: numbers separated by commas or spaces (`+Inf` may be
+/// listed; it is always added). Sorted, without repeats.
+pub fn parse_buckets(text: &str) -> Result<Vec<f64>, TwinError> {
+    let mut out = Vec::new();
+    for item in text.split(|c: char| c == ',' || c.is_whitespace()).filter(|s| !s.is_empty()) {
+        if matches!(item, "+Inf" | "Inf" | "inf" | "+inf") {
+            continue;
+        }
+        let x: f64 = item.replace('−', "-").parse().map_err(|_| {
+            spec_error(format!("Bucket boundaries: “{}” is not a number. List upper bounds such as 100, 250, 500.", item))
+        })?;
+        if !x.is_finite() {
+            return Err(spec_error(format!("Bucket boundaries: “{}” is not a finite number.", item)));
+        }
+        out.push(x);
+    }
+    out.sort_by(f64::total_cmp);
+    out.dedup();
+    if out.len() > MAX_BUCKETS {
+        return Err(spec_error(format!(
+            "Bucket boundaries: {} given; at most {} are kept here.",
+            out.len(),
+            MAX_BUCKETS
+        )));
+    }
+    Ok(out)
+}
+
+/// How `le` values are written: the shortest text that reads back as the same number.
+fn le_text(x: f64) -> String {
+    format!("{}", x)
+}
+
+/// The two samples of a histogram mapping, and where they go.
+struct Histogram<'a> {
+    baseline: Vec<f64>,
+    current: Vec<f64>,
+    metric: &'a str,
+    window: i64,
+    offset: i64,
+    interval: i64,
+    buckets: &'a str,
+}
+
+impl Histogram<'_> {
+    fn map(&self, exact: bool) -> Result<Mapped, TwinError> {
+        let (w, o, step) = (self.window, self.offset, self.interval);
+        if w % step != 0 || o % step != 0 {
+            return Err(spec_error("the histogram's window and offset must be whole multiples of the interval"));
+        }
+        if o < w {
+            return Err(spec_error(
+                "the histogram's offset must be at least its window, so that the two windows do not overlap",
+            ));
+        }
+        let mut b: Vec<f64> = self.baseline.iter().copied().filter(|x| !x.is_nan()).collect();
+        let mut c: Vec<f64> = self.current.iter().copied().filter(|x| !x.is_nan()).collect();
+        b.sort_by(f64::total_cmp);
+        c.sort_by(f64::total_cmp);
+        let pooled_default = self.buckets.trim().is_empty();
+        let bounds: Vec<f64> = if pooled_default {
+            let mut all: Vec<f64> = b.iter().chain(&c).copied().filter(|x| x.is_finite()).collect();
+            all.sort_by(f64::total_cmp);
+            all.dedup();
+            all
+        } else {
+            parse_buckets(self.buckets)?
+        };
+        if bounds.len() > MAX_BUCKETS {
+            return Err(spec_error(format!(
+                "The two samples hold {} distinct values; a histogram here has at most {} buckets. Give bucket boundaries.",
+                bounds.len(),
+                MAX_BUCKETS
+            )));
+        }
+        let (wn, on) = (w / step, o / step);
+        let scrapes = (on + wn + 1) as usize;
+        if scrapes.saturating_mul(bounds.len() + 1) > MAX_HISTOGRAM_SAMPLES {
+            return Err(spec_error(format!(
+                "{} buckets scraped {} times each is more than {} samples; give fewer bucket boundaries.",
+                bounds.len() + 1,
+                scrapes,
+                MAX_HISTOGRAM_SAMPLES
+            )));
+        }
+        let at_or_below = |xs: &[f64], le: f64| xs.partition_point(|&x| x <= le) as f64;
+        let mut les: Vec<(String, f64, f64)> =
+            bounds.iter().map(|&le| (le_text(le), at_or_below(&b, le), at_or_below(&c, le))).collect();
+        les.push(("+Inf".to_string(), b.len() as f64, c.len() as f64));
+        let mut storage = Storage::default();
+        let mut notation = Vec::new();
+        let times: Vec<i64> = (0..scrapes as i64).map(|k| k * step).collect();
+        for (le, nb, nc) in &les {
+            let labels = Labels::new(vec![("__name__".into(), self.metric.to_string()), ("le".into(), le.clone())]);
+            let values: Vec<f64> = (0..scrapes as i64)
+                .map(|k| {
+                    if k <= wn {
+                        nb * k as f64 / wn as f64
+                    } else if k < on {
+                        *nb
+                    } else {
+                        nb + nc * (k - on) as f64 / wn as f64
+                    }
+                })
+                .collect();
+            notation.push((labels.to_text(), crate::notation::write_runs(&values)));
+            storage.series.push(Series { labels, t: times.clone(), v: values });
+        }
+        let end = o + w;
+        let counts = |pick: &dyn Fn(&(String, f64, f64)) -> f64| -> String {
+            les.iter().map(|r| format!("{}", pick(r))).collect::<Vec<_>>().join(", ")
+        };
+        let names: Vec<&str> = les.iter().map(|r| r.0.as_str()).collect();
+        let mapping = vec![
+            format!(
+                "The two samples become one classic histogram: for each bucket boundary le, a cumulative counter {}{{le=\"…\"}} of the values at or below it; {}{{le=\"+Inf\"}} counts them all.",
+                self.metric, self.metric
+            ),
+            format!(
+                "Bucket boundaries (le): {}{}",
+                crate::twin::shorten(&names, 24),
+                if pooled_default {
+                    " — every distinct value of the two samples, so that bucket ÷ +Inf bucket is exactly each sample's ECDF. Type boundaries above to see what coarser buckets do.".to_string()
+                } else {
+                    " — as typed above: the CDFs are known at these boundaries only.".to_string()
+                }
+            ),
+            format!(
+                "Counts at or below each boundary: baseline {}; current {}.",
+                crate::twin::shorten_text(&counts(&|r| r.1), 24),
+                crate::twin::shorten_text(&counts(&|r| r.2), 24)
+            ),
+            format!(
+                "The baseline's {} values accrue evenly over the {} from time 0; the current {} over the {} from {} to {}. In between the counters hold still; every counter is scraped every {}, and the rule is evaluated once, at {}: {}[{}] reads the current window and {}[{}] offset {} the baseline.",
+                b.len(),
+                fmt_duration(w),
+                c.len(),
+                fmt_duration(w),
+                fmt_duration(o),
+                fmt_duration(end),
+                fmt_duration(step),
+                fmt_duration(end),
+                self.metric,
+                fmt_duration(w),
+                self.metric,
+                fmt_duration(w),
+                fmt_duration(o)
+            ),
+        ];
+        let points = vec![(end, format!("at {}: current window vs baseline", fmt_duration(end)), 1.0, f64::NAN, exact)];
+        Ok(Mapped {
+            storage,
+            points,
+            mapping,
+            notation,
+            row_label: None,
+            once: true,
+            span_end: end,
+            panels: Some(vec![self.cdf_panel(&les)]),
+            settings: vec![Setting {
+                key: "buckets".into(),
+                label: "Bucket boundaries (le)".into(),
+                value: self.buckets.trim().to_string(),
+                placeholder: format!("every distinct value ({})", bounds.len()),
+                help: "Upper bounds of the histogram's buckets, separated by commas; +Inf is always added. Empty: every distinct value of the two samples.".into(),
+            }],
+        })
+    }
+
+    /// The buckets as CDFs, divided by the +Inf bucket and by the sum over all le.
+    fn cdf_panel(&self, les: &[(String, f64, f64)]) -> Panel {
+        let finite: Vec<&(String, f64, f64)> = les.iter().filter(|r| r.0 != "+Inf").collect();
+        let xs: Vec<f64> = finite.iter().filter_map(|r| r.0.parse::<f64>().ok()).collect();
+        let total = |pick: &dyn Fn(&(String, f64, f64)) -> f64| les.iter().map(pick).sum::<f64>();
+        let (nb, nc) = les.last().map_or((0.0, 0.0), |r| (r.1, r.2));
+        let (sb, sc) = (total(&|r| r.1), total(&|r| r.2));
+        let frac = |num: f64, den: f64| if den > 0.0 { num / den } else { f64::NAN };
+        let fb: Vec<f64> = finite.iter().map(|r| frac(r.1, nb)).collect();
+        let fc: Vec<f64> = finite.iter().map(|r| frac(r.2, nc)).collect();
+        let gb: Vec<f64> = finite.iter().map(|r| frac(r.1, sb)).collect();
+        let gc: Vec<f64> = finite.iter().map(|r| frac(r.2, sc)).collect();
+        let mut panel = Panel::new(
+            "The histogram's buckets as CDFs: bucket ÷ +Inf bucket, and bucket ÷ sum over all le",
+            Axis::linear("bucket boundary le"),
+            Axis::linear("fraction").with_range(-0.04, 1.08),
+        );
+        panel.push(Layer::steps(xs.clone(), fb.clone(), Role::Model, "baseline ÷ +Inf"));
+        panel.push(Layer::steps(xs.clone(), fc.clone(), Role::Data, "current ÷ +Inf"));
+        panel.push(Layer::points(xs.clone(), fb.clone(), Role::Model, ""));
+        panel.push(Layer::points(xs.clone(), fc.clone(), Role::Data, ""));
+        panel.push(Layer::steps(xs.clone(), gb, Role::Alternative, "÷ sum over all le (both samples)"));
+        panel.push(Layer::steps(xs.clone(), gc, Role::Alternative, ""));
+        // The largest gap between the true CDFs at the boundaries.
+        let gap = xs.iter().zip(fb.iter().zip(&fc)).filter(|(_, (a, b))| !a.is_nan() && !b.is_nan()).fold(
+            None::<(f64, f64, f64)>,
+            |best, (&x, (&a, &b))| match best {
+                Some((_, ba, bb)) if (ba - bb).abs() >= (a - b).abs() => best,
+                _ => Some((x, a, b)),
+            },
+        );
+        if let Some((x, a, b)) = gap {
+            if a != b {
+                panel.push(Layer::segment(x, b, x, a, Role::Flagged, format!("largest gap ÷ +Inf: {}", sig((a - b).abs()))));
+            }
+        }
+        panel.weight = 2.0;
+        panel
+    }
+}
+
+fn sig(x: f64) -> String {
+    alertmath_core::fmt::num(x)
+}
+
+/// At most `keep` items of a list, the rest counted ("1, 2, …, 9 and 14 more").
+pub(crate) fn shorten(items: &[&str], keep: usize) -> String {
+    if items.len() <= keep {
+        return items.join(", ");
+    }
+    let head = items.get(..keep.saturating_sub(1)).unwrap_or(&[]).join(", ");
+    let last = items.last().copied().unwrap_or("");
+    format!("{}, … ({} more), {}", head, items.len() - keep, last)
+}
+
+pub(crate) fn shorten_text(list: &str, keep: usize) -> String {
+    let items: Vec<&str> = list.split(", ").collect();
+    shorten(&items, keep)
 }
 
 /// Runs the twin: the method on `input` and `params` (for the exact flags), and the
@@ -394,7 +791,7 @@ pub fn run(
     let m = alertmath_core::method(method).ok_or_else(|| spec_error("no such method"))?;
     let input = input.normalised(&m.spec);
     let template = query.unwrap_or(&spec.query);
-    let vars = variables(spec, method, params)?;
+    let vars = variables_with(spec, method, params, Some(&analysis))?;
     let expr = parse(template, &vars, version)?;
     let text = substitute(template, &vars)?;
     let mapped = map_series(spec, method, &input, &analysis)?;
@@ -428,7 +825,7 @@ pub fn run(
     let mut evaluations = Vec::with_capacity(mapped.points.len());
     let mut counts = Counts::default();
     // Counters: one evaluation for all rows.
-    let (single, single_sides) = if mapped.row_label.is_some() {
+    let (single, single_sides) = if mapped.once {
         let (v, s) = eval_at(mapped.span_end)?;
         (Some(v), s)
     } else {
@@ -482,7 +879,7 @@ pub fn run(
             (false, true) => counts.promql_only += 1,
         }
         // A row has no single data value: it is shown by the query's left side.
-        let y = if mapped.row_label.is_some() { lhs.or(value).unwrap_or(*y) } else { *y };
+        let y = if mapped.once { lhs.or(value).unwrap_or(*y) } else { *y };
         evaluations.push(Evaluation { t: *t, label: label.clone(), x: *x, y, exact: *exact, promql, value, lhs, rhs });
     }
     let mut notes = Vec::new();
@@ -504,7 +901,13 @@ pub fn run(
     if mapped.notation.is_empty() {
         notes.push("The timestamps are not a regular grid of the interval, so the promtool test file cannot list the series; the rule file is still valid.".into());
     }
-    let plot = plot(&evaluations, sides.is_some(), mapped.row_label.is_some());
+    let plot = match mapped.panels.clone() {
+        Some(mut panels) => {
+            panels.push(sides_panel(&evaluations, "evaluation", true));
+            Plot::independent(panels)
+        }
+        None => plot(&evaluations, sides.is_some(), mapped.once),
+    };
     let for_ms = if spec.r#for.trim().is_empty() {
         0
     } else {
@@ -526,6 +929,7 @@ pub fn run(
         query: text.clone(),
         version,
         mapping: mapped.mapping,
+        settings: mapped.settings,
         series: mapped.notation.clone(),
         evaluations,
         counts,
@@ -558,7 +962,9 @@ fn firing_alerts(
     let Some(&last) = check_times.iter().max() else { return Ok(Vec::new()) };
     let mut active: BTreeMap<Labels, i64> = BTreeMap::new();
     let mut out = Vec::new();
-    let mut t = 0;
+    // Without `for`, an alert fires exactly when the query returns it: only the checked
+    // times need an evaluation (a histogram a week long has 10,000 evaluation times).
+    let mut t = if for_ms == 0 { check_times.iter().copied().min().unwrap_or(0) } else { 0 };
     while t <= last {
         let present: Vec<Labels> = match engine.instant(expr, t)? {
             Value::Vector(v) => v.into_iter().map(|s| s.metric.without_name()).collect(),
@@ -574,7 +980,11 @@ fn firing_alerts(
                 active.iter().filter(|(_, &since)| t - since >= for_ms).map(|(l, _)| l.clone()).collect();
             out.push((t, firing));
         }
-        t += interval;
+        t = if for_ms == 0 {
+            check_times.iter().copied().filter(|&c| c > t).min().unwrap_or(last + interval)
+        } else {
+            t + interval
+        };
     }
     Ok(out)
 }
@@ -607,21 +1017,27 @@ fn plot(evals: &[Evaluation], has_sides: bool, rows: bool) -> Plot {
     top.weight = 2.0;
     let mut plot = Plot::stacked(vec![top]);
     if has_sides {
-        let lhs: Vec<f64> = evals.iter().map(|e| e.lhs.unwrap_or(f64::NAN)).collect();
-        let rhs: Vec<f64> = evals.iter().map(|e| e.rhs.unwrap_or(f64::NAN)).collect();
-        let mut bottom = Panel::new(
-            "The query's comparison: left side against right side",
-            Axis::linear(x_label),
-            Axis::linear("PromQL value"),
-        );
-        if rows {
-            bottom.push(Layer::points(xs.clone(), rhs, Role::Threshold, "right side (threshold)"));
-            bottom.push(Layer::points(xs, lhs, Role::Model, "left side"));
-        } else {
-            bottom.push(Layer::line(xs.clone(), rhs, Role::Threshold, "right side (threshold)"));
-            bottom.push(Layer::line(xs, lhs, Role::Model, "left side"));
-        }
-        plot.panels.push(bottom);
+        plot.panels.push(sides_panel(evals, x_label, rows));
     }
     plot
+}
+
+/// The query's top-level comparison at each evaluation: its left side against its right.
+fn sides_panel(evals: &[Evaluation], x_label: &str, rows: bool) -> Panel {
+    let xs: Vec<f64> = evals.iter().map(|e| e.x).collect();
+    let lhs: Vec<f64> = evals.iter().map(|e| e.lhs.unwrap_or(f64::NAN)).collect();
+    let rhs: Vec<f64> = evals.iter().map(|e| e.rhs.unwrap_or(f64::NAN)).collect();
+    let mut bottom = Panel::new(
+        "The query's comparison: left side against right side",
+        Axis::linear(x_label),
+        Axis::linear("PromQL value"),
+    );
+    if rows {
+        bottom.push(Layer::points(xs.clone(), rhs, Role::Threshold, "right side (threshold)"));
+        bottom.push(Layer::points(xs, lhs, Role::Model, "left side"));
+    } else {
+        bottom.push(Layer::line(xs.clone(), rhs, Role::Threshold, "right side (threshold)"));
+        bottom.push(Layer::line(xs, lhs, Role::Model, "left side"));
+    }
+    bottom
 }
