@@ -453,12 +453,7 @@ pub fn twin_claim_value(
                 "lhs" => number(e.lhs, "left side")?,
                 "rhs" => number(e.rhs, "right side")?,
                 "fires" => Val::Bool(e.promql),
-                other => {
-                    return Err(format!(
-                        "a PromQL claim reads value, lhs, rhs, fires or fired, not “{}”",
-                        other
-                    ))
-                }
+                other => return Err(format!("a PromQL claim reads value, lhs, rhs, fires or fired, not “{}”", other)),
             }
         };
         values.push(value);
@@ -494,20 +489,35 @@ fn verify_twin(lesson: &Lesson, twin: &alertmath_promql::twin::TwinSpec) -> Vec<
         Ok(v) => v,
         Err(e) => return vec![e.message],
     };
-    if let Err(e) = parse(&twin.query, &vars, Version::V3) {
-        problems.push(format!("query does not parse: {}", e));
+    // The base twin and each variant: the query parses, the guide's fails as said.
+    let mut forms = vec![(String::new(), twin.query.clone(), twin.guide.clone(), twin.guide_error.clone())];
+    for (i, v) in twin.variants.iter().enumerate() {
+        let place = format!("variant {}: ", i + 1);
+        if let Some(c) = &v.correction {
+            if let Err(e) = prose::blocks(c) {
+                problems.push(format!("{}correction: {}", place, e));
+            }
+        }
+        let guide = v.guide.clone().unwrap_or_else(|| twin.guide.clone());
+        let guide_error = if v.guide.is_some() { v.guide_error.clone() } else { twin.guide_error.clone() };
+        forms.push((place, v.query.clone().unwrap_or_else(|| twin.query.clone()), guide, guide_error));
     }
-    match (parse(&twin.guide, &vars, Version::V3), &twin.guide_error) {
-        (Ok(_), Some(want)) => {
-            problems.push(format!("guide_error says the guide's query fails (“{}”), but it parses", want))
+    for (place, query, guide, guide_error) in forms {
+        if let Err(e) = parse(&query, &vars, Version::V3) {
+            problems.push(format!("{}query does not parse: {}", place, e));
         }
-        (Err(e), None) => {
-            problems.push(format!("the guide's query does not parse ({}); say so with guide_error", e.message))
+        match (parse(&guide, &vars, Version::V3), &guide_error) {
+            (Ok(_), Some(want)) => {
+                problems.push(format!("{}guide_error says the guide's query fails (“{}”), but it parses", place, want))
+            }
+            (Err(e), None) => problems
+                .push(format!("{}the guide's query does not parse ({}); say so with guide_error", place, e.message)),
+            (Err(e), Some(want)) if !e.message.contains(want.as_str()) => problems.push(format!(
+                "{}the guide's query fails with “{}”, which does not contain “{}”",
+                place, e.message, want
+            )),
+            _ => {}
         }
-        (Err(e), Some(want)) if !e.message.contains(want.as_str()) => {
-            problems.push(format!("the guide's query fails with “{}”, which does not contain “{}”", e.message, want))
-        }
-        _ => {}
     }
     for ex in &lesson.examples {
         let input = match example_input(&lesson.method, ex) {
@@ -539,6 +549,9 @@ fn verify_twin(lesson: &Lesson, twin: &alertmath_promql::twin::TwinSpec) -> Vec<
 pub struct TwinJson {
     pub spec: alertmath_promql::twin::TwinSpec,
     pub correction: Vec<Node>,
+    /// Each variant's correction (null: the base one).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub variant_corrections: Vec<Option<Vec<Node>>>,
 }
 
 /// What the page reads for one lesson.
@@ -612,7 +625,12 @@ pub fn to_json(lesson: &Lesson) -> Result<LessonJson, String> {
             claims.push(ClaimJson {
                 label: c.label.clone(),
                 value: match &c.promql {
-                    Some(q) => format!("promql.{}.{}{}", if q == "guide" || q == "query" { q.as_str() } else { "edited" }, c.value, c.at.map_or(String::new(), |a| format!(".{}", a))),
+                    Some(q) => format!(
+                        "promql.{}.{}{}",
+                        if q == "guide" || q == "query" { q.as_str() } else { "edited" },
+                        c.value,
+                        c.at.map_or(String::new(), |a| format!(".{}", a))
+                    ),
                     None => c.value.clone(),
                 },
                 guide: c.guide.clone(),
@@ -645,6 +663,12 @@ pub fn to_json(lesson: &Lesson) -> Result<LessonJson, String> {
             Some(t) => Some(TwinJson {
                 spec: t.clone(),
                 correction: prose::blocks(&t.correction).map_err(|e| prose_err("promql.correction", e))?,
+                variant_corrections: t
+                    .variants
+                    .iter()
+                    .map(|v| v.correction.as_deref().map(prose::blocks).transpose())
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| prose_err("promql.variants.correction", e))?,
             }),
             None => None,
         },

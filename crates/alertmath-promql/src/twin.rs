@@ -32,7 +32,9 @@ pub struct TwinSpec {
     #[serde(default)]
     pub guide_error: Option<String>,
     pub series: SeriesSpec,
-    /// The scrape interval of the series, and the rule evaluation interval ("1m").
+    /// The scrape interval of the series, and the rule evaluation interval ("1m"); or
+    /// `$` and an expression of the method's parameters in seconds ("$step"), so that
+    /// the mapping follows the lesson's sample interval.
     #[serde(default = "default_interval")]
     pub interval: String,
     /// Values of `$name`s that are not method parameters ("window" = "1h"), or that
@@ -51,6 +53,44 @@ pub struct TwinSpec {
     /// The rule's summary annotation.
     #[serde(default)]
     pub summary: String,
+    /// `$name`s that are Prometheus durations computed from the method's parameters: an
+    /// expression in seconds such as `"window"`, `"period * step"` or `"season + lag"`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub durations: BTreeMap<String, String>,
+    /// `$name`s that are numbers computed the same way (`"unit"`, `"2 * step"`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub numbers: BTreeMap<String, String>,
+    /// What each option of a choice parameter stands for in those expressions:
+    /// `{ unit = { s = 1, min = 60, h = 3600 } }`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub choice_numbers: BTreeMap<String, BTreeMap<String, f64>>,
+    /// When a choice parameter switches the technique (and the guide has a query for
+    /// each): the first variant whose `when` matches the parameters replaces the fields
+    /// it gives.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<Variant>,
+}
+
+/// A variant of a twin, selected by parameter values (`when = { check = "latency" }`).
+/// A variant that gives `guide` also gives its own `guide_error` (none if left out).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Variant {
+    pub when: BTreeMap<String, String>,
+    #[serde(default)]
+    pub guide: Option<String>,
+    #[serde(default)]
+    pub guide_error: Option<String>,
+    #[serde(default)]
+    pub query: Option<String>,
+    #[serde(default)]
+    pub correction: Option<String>,
+    #[serde(default)]
+    pub series: Option<SeriesSpec>,
+    #[serde(default)]
+    pub alert: Option<String>,
+    #[serde(default)]
+    pub summary: Option<String>,
 }
 
 /// A twin variable: fixed text, text built from the method's parameters
@@ -126,6 +166,28 @@ pub enum SeriesSpec {
         #[serde(default)]
         buckets: String,
     },
+    /// Several columns of a field, each a gauge: `columns` maps a column to its metric
+    /// name. One evaluation per row, at the row's timestamp (or every interval from 0).
+    Gauges {
+        field: String,
+        columns: BTreeMap<String, String>,
+        /// The column plotted (default: the field's first).
+        #[serde(default)]
+        plot: Option<String>,
+        /// Labels every series carries besides its name.
+        #[serde(default)]
+        labels: BTreeMap<String, String>,
+    },
+    /// A one-column field of per-second rates, as a counter: at each row the counter
+    /// grows by the value × the time since the previous row (from 0 one interval before
+    /// the first row), so that `rate()` gives the values back. One evaluation per row.
+    RateCounter {
+        field: String,
+        #[serde(default = "default_metric")]
+        metric: String,
+        #[serde(default)]
+        labels: BTreeMap<String, String>,
+    },
 }
 
 fn default_metric() -> String {
@@ -196,6 +258,12 @@ pub struct Counts {
 pub struct TwinResult {
     /// The query with the variables substituted: what Prometheus is given.
     pub query: String,
+    /// The lesson's query template for these parameters and this version (a variant's,
+    /// or with Prometheus 2's function names), and the guide's query beside it.
+    pub template: String,
+    pub guide: String,
+    /// Which of the spec's variants is in force, if any.
+    pub variant: Option<usize>,
     pub version: Version,
     /// The mapping from the lesson's data to series, in sentences.
     pub mapping: Vec<String>,
@@ -259,8 +327,9 @@ pub fn fmt_duration(ms: i64) -> String {
 }
 
 /// The variables of a query: the method's resolved parameters (numbers in shortest
-/// exact form, choices by id), then the twin's own, with any `$name` in them replaced.
-/// Variables that read the method's values need its `analysis`.
+/// exact form, choices by id), then the twin's own (with any `$name` in them replaced),
+/// then its durations and numbers. Variables that read the method's values need its
+/// `analysis`: see [`variables_with`].
 pub fn variables(spec: &TwinSpec, method: &str, params: &Params) -> Result<Vars, TwinError> {
     variables_with(spec, method, params, None)
 }
@@ -304,16 +373,17 @@ pub fn variables_with(
             }
             VarSpec::FromValue { value } => {
                 let Some(a) = analysis else {
-                    return Err(spec_error(format!("${} reads the method's value “{}”, which needs the data", k, value)));
+                    return Err(spec_error(format!(
+                        "${} reads the method's value “{}”, which needs the data",
+                        k, value
+                    )));
                 };
                 match a.number(value) {
                     Some(x) if x.is_finite() => format!("{}", x),
-                    _ => {
-                        return Err(spec_error(format!(
-                            "${} is the method's “{}”, which is undefined on these data, so the query has no threshold.",
-                            k, value
-                        )))
-                    }
+                    _ => return Err(spec_error(format!(
+                        "${} is the method's “{}”, which is undefined on these data, so the query has no threshold.",
+                        k, value
+                    ))),
                 }
             }
         };
@@ -339,7 +409,217 @@ pub fn variables_with(
         let e = substitute(text, &vars).err().map_or_else(String::new, |e| e.message);
         return Err(spec_error(format!("${}: {}", k, e)));
     }
+    for (k, e) in &spec.durations {
+        let secs = expression(e, &resolved, &spec.choice_numbers)?;
+        vars.insert(k.clone(), prom_duration(seconds_to_ms(secs, k)?));
+    }
+    for (k, e) in &spec.numbers {
+        vars.insert(k.clone(), format!("{}", expression(e, &resolved, &spec.choice_numbers)?));
+    }
     Ok(vars)
+}
+
+/// ms from seconds, refusing what is not a positive whole number of milliseconds.
+fn seconds_to_ms(secs: f64, what: &str) -> Result<i64, TwinError> {
+    let ms = (secs * 1000.0).round();
+    if !(1.0..=1e15).contains(&ms) || ((secs * 1000.0) - ms).abs() > 1e-6 * ms.max(1.0) {
+        return Err(TwinError {
+            kind: "eval",
+            message: format!(
+                "${} would be {} s, which is not a positive whole number of milliseconds: Prometheus durations count milliseconds.",
+                what,
+                alertmath_core::fmt::num(secs)
+            ),
+            span: None,
+        });
+    }
+    Ok(ms as i64)
+}
+
+/// A Prometheus duration: weeks when it is a whole number of them, then days, hours…
+pub fn prom_duration(ms: i64) -> String {
+    const WEEK: i64 = 604_800_000;
+    if ms >= WEEK {
+        let rest = ms % WEEK;
+        let head = format!("{}w", ms / WEEK);
+        if rest == 0 {
+            head
+        } else {
+            head + &fmt_duration(rest)
+        }
+    } else {
+        fmt_duration(ms)
+    }
+}
+
+/// Evaluates `+ - * /` and parentheses over numbers and the method's parameters (a
+/// choice parameter through `choice_numbers`, a flag as 1 or 0).
+fn expression(
+    text: &str,
+    params: &alertmath_core::ResolvedParams,
+    choices: &BTreeMap<String, BTreeMap<String, f64>>,
+) -> Result<f64, TwinError> {
+    use alertmath_core::params::Resolved;
+    #[derive(Debug, Clone, PartialEq)]
+    enum T {
+        Num(f64),
+        Op(char),
+    }
+    let bad = |why: String| spec_error(format!("the expression “{}”: {}", text, why));
+    let mut toks = Vec::new();
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while let Some(&c) = chars.get(i) {
+        if c.is_whitespace() {
+            i += 1;
+        } else if "+-*/()".contains(c) {
+            toks.push(T::Op(c));
+            i += 1;
+        } else if c.is_ascii_digit() || c == '.' {
+            let start = i;
+            while chars.get(i).is_some_and(|d| d.is_ascii_digit() || *d == '.') {
+                i += 1;
+            }
+            let word: String = chars.get(start..i).unwrap_or_default().iter().collect();
+            toks.push(T::Num(word.parse().map_err(|_| bad(format!("“{}” is not a number", word)))?));
+        } else if c.is_ascii_alphabetic() || c == '_' {
+            let start = i;
+            while chars.get(i).is_some_and(|d| d.is_ascii_alphanumeric() || *d == '_') {
+                i += 1;
+            }
+            let id: String = chars.get(start..i).unwrap_or_default().iter().collect();
+            let value = match params.iter().find(|(p, _)| *p == id).map(|(_, v)| v) {
+                Some(Resolved::Number(x)) => x,
+                Some(Resolved::Flag(b)) => f64::from(u8::from(b)),
+                Some(Resolved::Choice(c)) => *choices
+                    .get(&id)
+                    .and_then(|m| m.get(c))
+                    .ok_or_else(|| bad(format!("the choice {} = {} has no number in choice_numbers", id, c)))?,
+                None => return Err(bad(format!("the method has no parameter “{}”", id))),
+            };
+            toks.push(T::Num(value));
+        } else {
+            return Err(bad(format!("unexpected “{}”", c)));
+        }
+    }
+    // Precedence climbing over the tokens.
+    fn parse(t: &[T], pos: &mut usize, min: u8) -> Option<f64> {
+        let mut lhs = match t.get(*pos)? {
+            T::Num(x) => {
+                *pos += 1;
+                *x
+            }
+            T::Op('(') => {
+                *pos += 1;
+                let v = parse(t, pos, 0)?;
+                if t.get(*pos) != Some(&T::Op(')')) {
+                    return None;
+                }
+                *pos += 1;
+                v
+            }
+            T::Op('-') => {
+                *pos += 1;
+                -parse(t, pos, 2)?
+            }
+            T::Op(_) => return None,
+        };
+        while let Some(T::Op(op)) = t.get(*pos) {
+            let prec = match op {
+                '+' | '-' => 0,
+                '*' | '/' => 1,
+                _ => break,
+            };
+            if prec < min {
+                break;
+            }
+            *pos += 1;
+            let rhs = parse(t, pos, prec + 1)?;
+            lhs = match op {
+                '+' => lhs + rhs,
+                '-' => lhs - rhs,
+                '*' => lhs * rhs,
+                _ => lhs / rhs,
+            };
+        }
+        Some(lhs)
+    }
+    let mut pos = 0;
+    match parse(&toks, &mut pos, 0) {
+        Some(v) if pos == toks.len() && v.is_finite() => Ok(v),
+        Some(v) if pos == toks.len() => Err(bad(format!("it is {}", v))),
+        _ => Err(bad("not an expression of numbers, parameters, + − × ÷ and parentheses".into())),
+    }
+}
+
+impl TwinSpec {
+    /// The spec in force for `params`: the matching variant's fields in place of the
+    /// base ones (variants dropped), and a `$` interval evaluated to a duration.
+    pub fn select(&self, method: &str, params: &Params) -> Result<(TwinSpec, Option<usize>), TwinError> {
+        let m = alertmath_core::method(method).ok_or_else(|| spec_error(format!("no method “{}”", method)))?;
+        let resolved = alertmath_core::ResolvedParams::resolve(&m.spec, params).map_err(|e| spec_error(e.message))?;
+        let mut out = self.clone();
+        out.variants = Vec::new();
+        let matches = |v: &Variant| {
+            v.when.iter().all(|(id, want)| {
+                resolved.iter().any(|(p, value)| {
+                    p == id
+                        && match value {
+                            alertmath_core::params::Resolved::Choice(c) => c == want,
+                            alertmath_core::params::Resolved::Flag(b) => b.to_string() == *want,
+                            alertmath_core::params::Resolved::Number(x) => format!("{}", x) == *want,
+                        }
+                })
+            })
+        };
+        let chosen = self.variants.iter().position(matches);
+        if let Some(v) = chosen.and_then(|i| self.variants.get(i)) {
+            if let Some(g) = &v.guide {
+                out.guide = g.clone();
+                out.guide_error = v.guide_error.clone();
+            }
+            if let Some(q) = &v.query {
+                out.query = q.clone();
+            }
+            if let Some(c) = &v.correction {
+                out.correction = c.clone();
+            }
+            if let Some(s) = &v.series {
+                out.series = s.clone();
+            }
+            if let Some(a) = &v.alert {
+                out.alert = a.clone();
+            }
+            if let Some(s) = &v.summary {
+                out.summary = s.clone();
+            }
+        }
+        if let Some(e) = self.interval.trim().strip_prefix('$') {
+            let secs = expression(e, &resolved, &self.choice_numbers)?;
+            out.interval = prom_duration(seconds_to_ms(secs, "interval")?);
+        }
+        Ok((out, chosen))
+    }
+}
+
+/// The lesson's query for `version`: Prometheus 2 calls `double_exponential_smoothing`
+/// `holt_winters`, so the lesson's own query is run under that name there.
+pub fn template_for(query: &str, version: Version) -> String {
+    if version != Version::V2 {
+        return query.to_string();
+    }
+    let Ok(tokens) = crate::lexer::lex(query) else { return query.to_string() };
+    let mut out = String::with_capacity(query.len());
+    let mut last = 0;
+    for t in tokens {
+        if matches!(&t.tok, crate::lexer::Tok::Ident(w) if w == "double_exponential_smoothing") {
+            out.push_str(query.get(last..t.span.start).unwrap_or(""));
+            out.push_str("holt_winters");
+            last = t.span.end;
+        }
+    }
+    out.push_str(query.get(last..).unwrap_or(""));
+    out
 }
 
 struct Mapped {
@@ -385,6 +665,89 @@ fn exact_flags(spec: &TwinSpec, analysis: &Analysis, n: usize) -> Result<Vec<boo
         .collect()
 }
 
+/// The exact flags of a field's rows: one per row, or one per present row (a method that
+/// leaves missing samples out), spread over the rows with no flag at a missing one.
+fn row_flags(spec: &TwinSpec, analysis: &Analysis, present: &[bool]) -> Result<Vec<bool>, TwinError> {
+    let n_present = present.iter().filter(|&&p| p).count();
+    if spec.exact == "flags" && n_present < present.len() {
+        let flags = analysis.points.as_ref().map(|p| p.flag.as_slice()).unwrap_or_default();
+        if flags.len() == n_present {
+            let mut it = flags.iter();
+            return Ok(present.iter().map(|&p| p && it.next().copied().unwrap_or(false)).collect());
+        }
+    }
+    exact_flags(spec, analysis, present.len())
+}
+
+/// The rows of a field as evaluation points: their times (the field's timestamps in ms,
+/// or every interval from 0), whether each row is complete, and the mapping's sentence
+/// about time. Rows whose timestamp is not after the previous kept one are dropped from
+/// the series (Prometheus keeps one sample per timestamp), and said so.
+struct Rows {
+    times: Vec<i64>,
+    keep: Vec<bool>,
+    own_times: bool,
+    dropped: usize,
+}
+
+fn rows_of(input: &Input, f: &alertmath_core::spec::FieldSpec, n: usize, interval: i64, present: &[bool]) -> Rows {
+    let (times, own_times): (Vec<i64>, bool) = match input.times(f) {
+        Some(ts) => (ts.iter().map(|&s| (s * 1000.0).round() as i64).collect(), true),
+        None => ((0..n).map(|i| i as i64 * interval).collect(), false),
+    };
+    let mut keep = Vec::with_capacity(n);
+    let mut last: Option<i64> = None;
+    let mut dropped = 0;
+    for (i, &t) in times.iter().enumerate() {
+        let ok = present.get(i).copied().unwrap_or(false) && last.is_none_or(|l| t > l);
+        if present.get(i).copied().unwrap_or(false) && !ok {
+            dropped += 1;
+        }
+        if ok {
+            last = Some(t);
+        }
+        keep.push(ok);
+    }
+    Rows { times, keep, own_times, dropped }
+}
+
+/// promtool's notation of samples on the interval grid, or None when they are not on it.
+fn grid_notation(times: &[i64], values: &[Option<f64>], interval: i64) -> Option<String> {
+    let on_grid = times.iter().zip(values).filter(|(_, v)| v.is_some()).all(|(t, _)| *t >= 0 && t % interval == 0);
+    if !on_grid || interval <= 0 {
+        return None;
+    }
+    let last = times.iter().zip(values).filter(|(_, v)| v.is_some()).map(|(t, _)| t / interval).max().unwrap_or(0);
+    let mut grid: Vec<Option<f64>> = vec![None; (last + 1).clamp(0, 10_000_000) as usize];
+    for (&t, v) in times.iter().zip(values) {
+        if let (Some(v), Some(slot)) = (v, grid.get_mut((t / interval) as usize)) {
+            *slot = Some(*v);
+        }
+    }
+    Some(crate::notation::write(&grid))
+}
+
+fn with_labels(metric: &str, labels: &BTreeMap<String, String>) -> Labels {
+    let mut pairs = vec![("__name__".to_string(), metric.to_string())];
+    pairs.extend(labels.iter().map(|(k, v)| (k.clone(), v.clone())));
+    Labels::new(pairs)
+}
+
+fn time_sentence(rows: &Rows, interval: &str) -> String {
+    let mut s = if rows.own_times {
+        "at the row's own timestamp".to_string()
+    } else {
+        format!("one row every {} from time 0 (row k at (k − 1) × {})", interval, interval)
+    };
+    if rows.dropped > 0 {
+        s.push_str(&format!(
+            "; {} row(s) whose timestamp repeats or goes back are left out, because Prometheus keeps one sample per timestamp",
+            rows.dropped
+        ));
+    }
+    s
+}
+
 fn map_series(spec: &TwinSpec, method: &str, input: &Input, analysis: &Analysis) -> Result<Mapped, TwinError> {
     let interval = duration_ms(&spec.interval)?;
     let m = alertmath_core::method(method).ok_or_else(|| spec_error(format!("no method “{}”", method)))?;
@@ -397,12 +760,14 @@ fn map_series(spec: &TwinSpec, method: &str, input: &Input, analysis: &Analysis)
                 Some(ts) => ts.iter().map(|&s| (s * 1000.0).round() as i64).collect(),
                 None => (0..values.len()).map(|i| i as i64 * interval).collect(),
             };
-            let flags = exact_flags(spec, analysis, values.len())?;
+            let present: Vec<bool> = values.iter().map(|v| !v.is_nan()).collect();
+            let flags = row_flags(spec, analysis, &present)?;
             let labels = Labels::new(vec![("__name__".into(), metric.clone())]);
             let mut series = Series { labels, t: Vec::new(), v: Vec::new() };
             let mut points = Vec::with_capacity(values.len());
             for (i, (&t, &v)) in times.iter().zip(values).enumerate() {
-                if !v.is_nan() {
+                // Prometheus keeps one sample per timestamp (the first).
+                if !v.is_nan() && series.t.last().is_none_or(|&l| t > l) {
                     series.t.push(t);
                     series.v.push(v);
                 }
@@ -538,6 +903,155 @@ fn map_series(spec: &TwinSpec, method: &str, input: &Input, analysis: &Analysis)
                 settings: Vec::new(),
             })
         }
+        SeriesSpec::Gauges { field, columns, plot, labels } => {
+            let f = m.spec.field(field).ok_or_else(|| spec_error(format!("the method has no field “{}”", field)))?;
+            for c in columns.keys() {
+                if !f.columns.iter().any(|fc| fc.id == c) {
+                    return Err(spec_error(format!("the field {} has no column “{}”", field, c)));
+                }
+            }
+            let plotted = plot.clone().or_else(|| f.columns.first().map(|c| c.id.to_string())).unwrap_or_default();
+            let cols: Vec<(&String, &[f64])> = columns.iter().map(|(c, name)| (name, input.col(&f.key(c)))).collect();
+            let n = cols.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
+            let present: Vec<bool> =
+                (0..n).map(|i| cols.iter().all(|(_, v)| v.get(i).is_some_and(|x| !x.is_nan()))).collect();
+            let rows = rows_of(input, f, n, interval, &present);
+            let flags = row_flags(spec, analysis, &present)?;
+            let mut storage = Storage::default();
+            let mut notation = Vec::new();
+            for (name, values) in &cols {
+                let labels = with_labels(name, labels);
+                let mut series = Series { labels: labels.clone(), t: Vec::new(), v: Vec::new() };
+                let mut kept = Vec::with_capacity(n);
+                for (i, &t) in rows.times.iter().enumerate() {
+                    let v =
+                        values.get(i).copied().filter(|x| !x.is_nan() && rows.keep.get(i).copied().unwrap_or(false));
+                    if let Some(v) = v {
+                        series.t.push(t);
+                        series.v.push(v);
+                    }
+                    kept.push(v);
+                }
+                if let Some(text) = grid_notation(&rows.times, &kept, interval) {
+                    notation.push((labels.to_text(), text));
+                }
+                storage.series.push(series);
+            }
+            if notation.len() != cols.len() {
+                notation.clear();
+            }
+            let ys = input.col(&f.key(&plotted));
+            let points = (0..n)
+                .map(|i| {
+                    let t = rows.times.get(i).copied().unwrap_or(0);
+                    (
+                        t,
+                        format!("#{} at {}", i + 1, fmt_duration(t)),
+                        t as f64 / 60_000.0,
+                        ys.get(i).copied().unwrap_or(f64::NAN),
+                        flags.get(i).copied().unwrap_or(false),
+                    )
+                })
+                .collect();
+            let names: Vec<String> =
+                columns.iter().map(|(c, name)| format!("{} → {}", c, with_labels(name, labels).to_text())).collect();
+            let mapping = vec![
+                format!(
+                    "Each row is one scrape of {} gauges ({}), {}. A missing value (NaN) is a missed scrape.",
+                    columns.len(),
+                    names.join(", "),
+                    time_sentence(&rows, &spec.interval)
+                ),
+                format!("The plot shows the column {}. The rule is evaluated at every row's time; each evaluation sees only the samples up to that time.", plotted),
+            ];
+            Ok(Mapped {
+                storage,
+                points,
+                mapping,
+                notation,
+                row_label: None,
+                once: false,
+                span_end: 0,
+                panels: None,
+                settings: Vec::new(),
+            })
+        }
+        SeriesSpec::RateCounter { field, metric, labels } => {
+            let f = m.spec.field(field).ok_or_else(|| spec_error(format!("the method has no field “{}”", field)))?;
+            let column = f.columns.first().ok_or_else(|| spec_error("the field has no column"))?;
+            let values = input.col(&f.key(column.id));
+            let present: Vec<bool> = values.iter().map(|v| !v.is_nan()).collect();
+            let rows = rows_of(input, f, values.len(), interval, &present);
+            let flags = row_flags(spec, analysis, &present)?;
+            let labels = with_labels(metric, labels);
+            let mut series = Series { labels: labels.clone(), t: Vec::new(), v: Vec::new() };
+            let mut kept = Vec::with_capacity(values.len());
+            let mut prev_t = rows.times.first().map_or(0, |t| t - interval);
+            // Compensated running total, so that a long counter keeps the rates' digits.
+            let (mut total, mut comp) = (0.0_f64, 0.0_f64);
+            for (i, (&t, &v)) in rows.times.iter().zip(values).enumerate() {
+                if !rows.keep.get(i).copied().unwrap_or(false) {
+                    kept.push(None);
+                    continue;
+                }
+                if v < 0.0 {
+                    return Err(TwinError {
+                        kind: "eval",
+                        message: format!(
+                            "Row {} is {}: the twin reads the values as the per-second rate of a counter, and a counter cannot go down. Use rates of 0 or more here.",
+                            i + 1,
+                            alertmath_core::fmt::num(v)
+                        ),
+                        span: None,
+                    });
+                }
+                let inc = v * ((t - prev_t) as f64 / 1000.0);
+                let y = total + inc;
+                comp += if total.abs() >= inc.abs() { (total - y) + inc } else { (inc - y) + total };
+                total = y;
+                prev_t = t;
+                let c = total + comp;
+                series.t.push(t);
+                series.v.push(c);
+                kept.push(Some(c));
+            }
+            let notation = grid_notation(&rows.times, &kept, interval)
+                .map(|text| vec![(labels.to_text(), text)])
+                .unwrap_or_default();
+            let points = rows
+                .times
+                .iter()
+                .enumerate()
+                .map(|(i, &t)| {
+                    (
+                        t,
+                        format!("#{} at {}", i + 1, fmt_duration(t)),
+                        t as f64 / 60_000.0,
+                        values.get(i).copied().unwrap_or(f64::NAN),
+                        flags.get(i).copied().unwrap_or(false),
+                    )
+                })
+                .collect();
+            let mapping = vec![
+                format!(
+                    "Each value is a per-second rate, so the series becomes a counter, {}: at each row it grows by the value × the time since the row before (from 0, one interval before the first row), so that rate() over it gives the values back. Rows are scraped {}. A missing value (NaN) is a missed scrape; the next value's rate then counts for the whole gap.",
+                    labels.to_text(),
+                    time_sentence(&rows, &spec.interval)
+                ),
+                "The rule is evaluated at every row's time, as Prometheus evaluates an alerting rule every evaluation interval; each evaluation sees only the samples up to that time. The plot shows the rates.".to_string(),
+            ];
+            Ok(Mapped {
+                storage: Storage { series: vec![series] },
+                points,
+                mapping,
+                notation,
+                row_label: None,
+                once: false,
+                span_end: 0,
+                panels: None,
+                settings: Vec::new(),
+            })
+        }
     }
 }
 
@@ -556,7 +1070,10 @@ pub fn parse_buckets(text: &str) -> Result<Vec<f64>, TwinError> {
             continue;
         }
         let x: f64 = item.replace('−', "-").parse().map_err(|_| {
-            spec_error(format!("Bucket boundaries: “{}” is not a number. List upper bounds such as 100, 250, 500.", item))
+            spec_error(format!(
+                "Bucket boundaries: “{}” is not a number. List upper bounds such as 100, 250, 500.",
+                item
+            ))
         })?;
         if !x.is_finite() {
             return Err(spec_error(format!("Bucket boundaries: “{}” is not a finite number.", item)));
@@ -749,7 +1266,14 @@ impl Histogram<'_> {
         );
         if let Some((x, a, b)) = gap {
             if a != b {
-                panel.push(Layer::segment(x, b, x, a, Role::Flagged, format!("largest gap ÷ +Inf: {}", sig((a - b).abs()))));
+                panel.push(Layer::segment(
+                    x,
+                    b,
+                    x,
+                    a,
+                    Role::Flagged,
+                    format!("largest gap ÷ +Inf: {}", sig((a - b).abs())),
+                ));
             }
         }
         panel.weight = 2.0;
@@ -790,7 +1314,10 @@ pub fn run(
     let analysis = alertmath_core::analyze(method, input.clone(), params).map_err(|e| spec_error(e.message))?;
     let m = alertmath_core::method(method).ok_or_else(|| spec_error("no such method"))?;
     let input = input.normalised(&m.spec);
-    let template = query.unwrap_or(&spec.query);
+    let (selected, variant) = spec.select(method, params)?;
+    let spec = &selected;
+    let lesson_template = template_for(&spec.query, version);
+    let template = query.unwrap_or(&lesson_template);
     let vars = variables_with(spec, method, params, Some(&analysis))?;
     let expr = parse(template, &vars, version)?;
     let text = substitute(template, &vars)?;
@@ -925,8 +1452,17 @@ pub fn run(
         firing: firing_alerts(&engine, &expr, &mapped, interval, for_ms)?,
     };
     let (rule_yaml, test_yaml) = (export.rule_yaml(), export.test_yaml());
+    if query.is_none() && lesson_template != spec.query {
+        notes.push(
+            "Prometheus 2 calls double_exponential_smoothing holt_winters: the lesson's query is run under that name."
+                .into(),
+        );
+    }
     Ok(TwinResult {
         query: text.clone(),
+        template: lesson_template.trim().to_string(),
+        guide: spec.guide.trim().to_string(),
+        variant,
         version,
         mapping: mapped.mapping,
         settings: mapped.settings,
