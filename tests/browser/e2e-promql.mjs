@@ -73,6 +73,37 @@ export default async function promql(ctx) {
     await page.close();
   });
 
+  await test('K-S twin: the bucket boundaries are the reader\'s to set, and survive a reload', async () => {
+    const page = await lesson('ks-two-sample');
+    await page.waitForFunction(() => window.alertmath.twin.good > 0);
+    const box = page.locator('#promql-settings input');
+    assert(await box.isVisible(), 'the bucket-boundary box is shown');
+    assert(/every distinct value/.test(await box.getAttribute('placeholder')), await box.getAttribute('placeholder'));
+    const before = await twinPixels(page);
+    const mapping = await text(page, '#promql-mapping');
+    const runs = await twinRuns(page);
+    await box.fill('100, 150, 200');
+    await page.waitForFunction((n) => window.alertmath.twin.runs > n, runs);
+    await page.waitForFunction(() => /le=\"150\"/.test(document.getElementById('promql-test').textContent));
+    assert((await text(page, '#promql-mapping')) !== mapping, 'the mapping names the new boundaries');
+    assert((await twinPixels(page)).hash !== before.hash, 'the CDF plot changed');
+    // The URL is written 200 ms after the last edit.
+    await page.waitForFunction(() => new URLSearchParams(location.hash.slice(1)).get('x.series.buckets') === '100, 150, 200');
+    // A bad boundary: an inline message, the last good comparison stays.
+    await box.fill('100, fast');
+    await page.waitForFunction(() => !document.getElementById('promql-error').hidden);
+    assert(/not a number/.test(await text(page, '#promql-error')), await text(page, '#promql-error'));
+    await box.fill('100, 150, 200');
+    await page.waitForFunction(() => document.getElementById('promql-error').hidden);
+    await page.waitForFunction(() => new URLSearchParams(location.hash.slice(1)).get('x.series.buckets') === '100, 150, 200');
+    await page.reload();
+    await page.waitForFunction(() => window.alertmath && window.alertmath.twin && window.alertmath.twin.good > 0);
+    assertEqual(await page.locator('#promql-settings input').inputValue(), '100, 150, 200', 'restored from the URL');
+    assert((await page.locator('#promql-test').textContent()).includes('le="150"'), 'the restored boundaries are used');
+    noProblems(page);
+    await page.close();
+  });
+
   await test('a PromQL parse error shows inline, with a caret, and clears when fixed', async () => {
     const page = await lesson('z-score');
     await page.waitForFunction(() => window.alertmath.twin.good > 0);

@@ -65,7 +65,12 @@ let passed = 0;
 const failures = [];
 
 /** Runs one named test; failures are collected, not thrown. */
+// ALERTMATH_E2E=<regex>: run only the tests whose name matches (a quick loop while
+// working on one lesson; ./build.sh test always runs them all).
+const only = process.env.ALERTMATH_E2E ? new RegExp(process.env.ALERTMATH_E2E) : null;
+
 export async function test(name, fn) {
+  if (only && !only.test(name)) return;
   const start = Date.now();
   try {
     await fn();

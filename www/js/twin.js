@@ -24,9 +24,18 @@ export function createTwin(lesson, method, onChange) {
   const version = $('promql-version');
   const error = $('promql-error');
   const status = $('promql-status');
-  fill($('promql-guide'), spec.guide.trim());
+  const settingsBox = $('promql-settings');
+  // The lesson's query for the current parameters and Prometheus version (a variant's,
+  // or with Prometheus 2's function names), as the engine last reported it: the text
+  // box shows it until the reader edits the query.
+  let template = spec.query.trim();
+  let guide = spec.guide.trim();
+  let variant = null;
+  // The reader's choices of the series mapping (a histogram's bucket boundaries), by key.
+  const settings = {};
+  fill($('promql-guide'), guide);
   fill($('promql-correction'), nodes(lesson.promql.correction));
-  query.value = spec.query.trim();
+  query.value = template;
   let last = null; // {input, params}
   let current = null; // Twin handle
   let summary = null;
@@ -34,6 +43,8 @@ export function createTwin(lesson, method, onChange) {
   let canvasSize = null;
   const stats = { runs: 0, good: 0, last: null };
   window.alertmath = Object.assign(window.alertmath || {}, { twin: stats });
+
+  const edited = () => query.value.trim() !== template;
 
   function schedule() {
     if (scheduled) return;
@@ -55,8 +66,8 @@ export function createTwin(lesson, method, onChange) {
 
   query.addEventListener('input', schedule);
   version.addEventListener('change', schedule);
-  $('promql-reset').addEventListener('click', () => { query.value = spec.query.trim(); schedule(); });
-  $('promql-use-guide').addEventListener('click', () => { query.value = spec.guide.trim(); schedule(); });
+  $('promql-reset').addEventListener('click', () => { query.value = template; schedule(); });
+  $('promql-use-guide').addEventListener('click', () => { query.value = guide; schedule(); });
 
   function showError(e) {
     error.hidden = false;
@@ -80,10 +91,11 @@ export function createTwin(lesson, method, onChange) {
     if (!last) return;
     const t0 = performance.now();
     stats.runs += 1;
-    const edited = query.value.trim() !== spec.query.trim();
+    const own = edited();
+    const sent = Object.keys(settings).length ? { ...spec, series: { ...spec.series, ...settings } } : spec;
     let twin;
     try {
-      twin = engine.promqlTwin(lesson.id, method, spec, last.input, last.params, edited ? query.value : null, version.value);
+      twin = engine.promqlTwin(lesson.id, method, sent, last.input, last.params, own ? query.value : null, version.value);
     } catch (e) {
       if (e.name === 'EngineCrash') throw e;
       showError(e);
@@ -95,10 +107,55 @@ export function createTwin(lesson, method, onChange) {
     if (current) current.free();
     current = twin;
     summary = twin.summary();
+    follow(summary, own);
     render(summary);
     draw();
     stats.good += 1;
     stats.last = performance.now() - t0;
+  }
+
+  /** Shows the guide's query, the correction and (unless the reader has edited it) the
+   *  lesson's query of the variant in force: a parameter may switch the technique. */
+  function follow(s, own) {
+    if (s.guide !== guide) {
+      guide = s.guide;
+      fill($('promql-guide'), guide);
+    }
+    const v = s.variant ?? null;
+    if (v !== variant) {
+      variant = v;
+      const own = variant === null ? null : (lesson.promql.variant_corrections || [])[variant];
+      fill($('promql-correction'), nodes(own || lesson.promql.correction));
+    }
+    if (s.template !== template) {
+      template = s.template;
+      if (!own) query.value = template;
+    }
+    renderSettings(s.settings || []);
+  }
+
+  function renderSettings(list) {
+    if (!settingsBox) return;
+    settingsBox.hidden = list.length === 0;
+    patch(settingsBox, list, (st) => {
+      const id = `promql-setting-${st.key}`;
+      const input = h('input', { type: 'text', id, spellcheck: 'false', autocomplete: 'off', 'aria-describedby': `${id}-help` });
+      input.addEventListener('input', () => {
+        settings[st.key] = input.value;
+        schedule();
+      });
+      const div = h('div', { class: 'promql-setting', 'data-key': st.key },
+        h('label', { for: id, text: st.label }), input, h('p', { class: 'hint', id: `${id}-help`, text: st.help }));
+      updateSetting(div, st);
+      return div;
+    }, updateSetting);
+    function updateSetting(div, st) {
+      const input = div.querySelector('input');
+      setAttr(input, 'placeholder', st.placeholder);
+      // The engine echoes what it used; the box keeps what the reader is typing.
+      const want = st.key in settings ? settings[st.key] : st.value;
+      if (document.activeElement !== input && input.value !== want) input.value = want;
+    }
   }
 
   function render(s) {
@@ -199,14 +256,26 @@ export function createTwin(lesson, method, onChange) {
     redraw: draw,
     /** The twin's state for the URL (null when it is the lesson's default). */
     state() {
-      return {
-        promql: query.value.trim() !== spec.query.trim() ? query.value : null,
+      const out = {
+        promql: edited() ? query.value : null,
         prom: version.value !== '3' ? version.value : null,
       };
+      for (const [k, v] of Object.entries(settings)) out[`series.${k}`] = v;
+      return out;
     },
     restore(extra) {
-      query.value = extra && extra.promql ? extra.promql : spec.query.trim();
+      query.value = extra && extra.promql ? extra.promql : template;
       version.value = extra && extra.prom === '2' ? '2' : '3';
+      for (const k of Object.keys(settings)) delete settings[k];
+      for (const [k, v] of Object.entries(extra || {})) {
+        if (k.startsWith('series.')) settings[k.slice(7)] = v;
+      }
+      if (settingsBox) {
+        for (const input of settingsBox.querySelectorAll('input')) {
+          const key = input.closest('[data-key]').dataset.key;
+          input.value = key in settings ? settings[key] : '';
+        }
+      }
     },
     dropHandle() {
       current = null;
