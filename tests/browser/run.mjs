@@ -68,6 +68,11 @@ await test('the home page lists every lesson', async () => {
   const links = await page.locator('.lesson-list a').allInnerTexts();
   assertEqual(links.length, index.lessons.length, 'lesson links');
   for (const l of index.lessons) assert(links.some((t) => t.includes(l.title)), `missing ${l.title}`);
+  // Grouped in the index's sections, in site order, numbered through.
+  assertEqual(await page.locator('.lesson-section h2').allInnerTexts(), index.sections.map((s) => s.title), 'section headings');
+  assertEqual(links, index.lessons.map((l) => l.title), 'lessons in site order');
+  assertEqual(await page.locator('.lesson-section').last().locator('.lesson-list li').count(), index.lessons.filter((l) => l.section === index.sections.length - 1).length, 'last section');
+  assertEqual(await page.locator('.lesson-badge').count(), index.lessons.filter((l) => l.promql).length, 'PromQL badges');
   await page.screenshot({ path: path.join(ARTIFACTS, 'home.png'), fullPage: true });
   noProblems(page);
   await page.close();

@@ -116,6 +116,12 @@ function drawPlot() {
   const t = performance.now();
   const canvas = $('plot');
   const dpr = window.devicePixelRatio || 1;
+  // Each stacked panel gets its own share of height (the CSS reads --panels).
+  const panels = String(Math.min(6, Math.max(1, (currentSummary && currentSummary.panels) || 1)));
+  if (canvas.style.getPropertyValue('--panels') !== panels) {
+    canvas.style.setProperty('--panels', panels);
+    canvasSize = null;
+  }
   if (!canvasSize) {
     const r = canvas.getBoundingClientRect();
     canvasSize = { width: r.width, height: r.height };

@@ -78,6 +78,7 @@ impl Analysis {
             points: self.points.as_ref().map_or(0, |p| p.x.len()),
             flagged: self.points.as_ref().map_or(0, |p| p.flag.iter().filter(|&&f| f).count()),
             plot_description: self.plot.describe(),
+            panels: self.plot.panels.len(),
         }
     }
 }
@@ -97,6 +98,8 @@ pub struct Summary<'a> {
     pub flagged: usize,
     /// A sentence describing the plot, for screen readers.
     pub plot_description: String,
+    /// How many panels the plot stacks (the page gives each its own height).
+    pub panels: usize,
 }
 
 /// The answer in one line, and whether it is an alert.

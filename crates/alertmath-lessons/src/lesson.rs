@@ -18,11 +18,23 @@ use std::path::Path;
 /// The version of the lesson format; `lessons/index.toml` must declare it.
 pub const FORMAT_VERSION: u32 = 1;
 
-/// `lessons/index.toml`: the format version and the lessons in site order.
+/// `lessons/index.toml`: the format version and the lessons in site order, grouped in
+/// the sections of the guide (and the companion articles).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Index {
     pub format_version: u32,
+    pub sections: Vec<Section>,
+}
+
+/// A group of lessons on the home page.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Section {
+    pub title: String,
+    /// One sentence under the title.
+    pub blurb: String,
+    #[serde(skip_serializing)]
     pub lessons: Vec<String>,
 }
 
@@ -38,6 +50,9 @@ pub struct Lesson {
     pub summary: String,
     /// Which part of the guide the lesson reproduces.
     pub guide: String,
+    /// The index section listing it (set by [`load_all`]).
+    #[serde(skip)]
+    pub section: usize,
     /// Prose before the playground.
     pub intro: String,
     /// Prose after the playground (discussion, the guide's errors in full).
@@ -144,6 +159,11 @@ impl std::fmt::Display for Problem {
 
 /// Reads `index.toml` and every lesson it lists.
 pub fn load_all(dir: &Path) -> Result<Vec<Lesson>, String> {
+    load_index(dir).map(|(_, lessons)| lessons)
+}
+
+/// Reads `index.toml` and every lesson it lists: the sections, and the lessons in order.
+pub fn load_index(dir: &Path) -> Result<(Vec<Section>, Vec<Lesson>), String> {
     let index_path = dir.join("index.toml");
     let text = std::fs::read_to_string(&index_path).map_err(|e| format!("{}: {}", index_path.display(), e))?;
     let index: Index = toml::from_str(&text).map_err(|e| format!("{}: {}", index_path.display(), e))?;
@@ -157,13 +177,15 @@ pub fn load_all(dir: &Path) -> Result<Vec<Lesson>, String> {
     }
     let mut listed = std::collections::BTreeSet::new();
     let mut lessons = Vec::new();
-    for id in &index.lessons {
+    let order = index.sections.iter().enumerate().flat_map(|(i, s)| s.lessons.iter().map(move |id| (i, id)));
+    for (section, id) in order {
         if !listed.insert(id.clone()) {
             return Err(format!("{}: “{}” is listed twice", index_path.display(), id));
         }
         let path = dir.join(format!("{}.toml", id));
         let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {}", path.display(), e))?;
-        let lesson: Lesson = toml::from_str(&text).map_err(|e| format!("{}: {}", path.display(), e))?;
+        let mut lesson: Lesson = toml::from_str(&text).map_err(|e| format!("{}: {}", path.display(), e))?;
+        lesson.section = section;
         if lesson.id != *id {
             return Err(format!("{}: id is “{}” but the file is {}.toml", path.display(), lesson.id, id));
         }
@@ -179,7 +201,10 @@ pub fn load_all(dir: &Path) -> Result<Vec<Lesson>, String> {
             }
         }
     }
-    Ok(lessons)
+    if let Some(s) = index.sections.iter().find(|s| s.lessons.is_empty()) {
+        return Err(format!("{}: the section “{}” lists no lesson", index_path.display(), s.title));
+    }
+    Ok((index.sections, lessons))
 }
 
 fn param_value(v: &toml::Value) -> Option<ParamValue> {
@@ -675,10 +700,12 @@ pub fn to_json(lesson: &Lesson) -> Result<LessonJson, String> {
     })
 }
 
-/// The home page's list.
+/// The home page's list: the sections, and every lesson in site order with the index
+/// of its section.
 #[derive(Debug, Serialize)]
 pub struct IndexJson {
     pub format_version: u32,
+    pub sections: Vec<Section>,
     pub lessons: Vec<IndexEntry>,
 }
 
@@ -689,11 +716,15 @@ pub struct IndexEntry {
     pub summary: String,
     pub method: String,
     pub guide: String,
+    pub section: usize,
+    /// Whether the lesson runs the guide's PromQL beside the exact method.
+    pub promql: bool,
 }
 
-pub fn index_json(lessons: &[Lesson]) -> IndexJson {
+pub fn index_json(sections: &[Section], lessons: &[Lesson]) -> IndexJson {
     IndexJson {
         format_version: FORMAT_VERSION,
+        sections: sections.to_vec(),
         lessons: lessons
             .iter()
             .map(|l| IndexEntry {
@@ -702,6 +733,8 @@ pub fn index_json(lessons: &[Lesson]) -> IndexJson {
                 summary: l.summary.clone(),
                 method: l.method.clone(),
                 guide: l.guide.clone(),
+                section: l.section,
+                promql: l.promql.is_some(),
             })
             .collect(),
     }

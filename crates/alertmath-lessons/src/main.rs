@@ -37,7 +37,7 @@ fn main() -> ExitCode {
 }
 
 fn build(src: &Path, out: &Path) -> Result<usize, String> {
-    let lessons = alertmath_lessons::load_all(src)?;
+    let (sections, lessons) = alertmath_lessons::lesson::load_index(src)?;
     let problems: Vec<String> = lessons.iter().flat_map(alertmath_lessons::verify).map(|p| p.to_string()).collect();
     if !problems.is_empty() {
         return Err(format!("{} problem(s):\n  {}", problems.len(), problems.join("\n  ")));
@@ -47,7 +47,7 @@ fn build(src: &Path, out: &Path) -> Result<usize, String> {
         let path = out.join(name);
         std::fs::write(&path, value.json()?).map_err(|e| format!("{}: {}", path.display(), e))
     };
-    write("index.json".into(), &alertmath_lessons::lesson::index_json(&lessons))?;
+    write("index.json".into(), &alertmath_lessons::lesson::index_json(&sections, &lessons))?;
     for lesson in &lessons {
         write(format!("{}.json", lesson.id), &alertmath_lessons::to_json(lesson)?)?;
     }

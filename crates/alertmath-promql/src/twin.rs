@@ -380,10 +380,12 @@ pub fn variables_with(
                 };
                 match a.number(value) {
                     Some(x) if x.is_finite() => format!("{}", x),
-                    _ => return Err(spec_error(format!(
+                    _ => {
+                        return Err(spec_error(format!(
                         "${} is the method's “{}”, which is undefined on these data, so the query has no threshold.",
                         k, value
-                    ))),
+                    )))
+                    }
                 }
             }
         };
