@@ -352,7 +352,19 @@ pub fn variables_with(
         };
         vars.insert(id.to_string(), text);
     }
-    // The twin's own, as raw text first (a parameter of the same name wins).
+    // Durations and numbers depend only on the parameters: known before the variables
+    // (which may name them, as in `{ param = "current", exclude = " offset $gap" }`),
+    // and in force over a variable or a parameter of the same name.
+    let mut computed = Vec::new();
+    for (k, e) in &spec.durations {
+        let secs = expression(e, &resolved, &spec.choice_numbers)?;
+        computed.push((k.clone(), prom_duration(seconds_to_ms(secs, k)?)));
+    }
+    for (k, e) in &spec.numbers {
+        computed.push((k.clone(), format!("{}", expression(e, &resolved, &spec.choice_numbers)?)));
+    }
+    vars.extend(computed.iter().cloned());
+    // The twin's own, as raw text first (a parameter, duration or number of the same name wins).
     let mut pending: Vec<(String, String)> = Vec::new();
     for (k, v) in &spec.vars {
         if vars.contains_key(k) {
@@ -409,13 +421,7 @@ pub fn variables_with(
         let e = substitute(text, &vars).err().map_or_else(String::new, |e| e.message);
         return Err(spec_error(format!("${}: {}", k, e)));
     }
-    for (k, e) in &spec.durations {
-        let secs = expression(e, &resolved, &spec.choice_numbers)?;
-        vars.insert(k.clone(), prom_duration(seconds_to_ms(secs, k)?));
-    }
-    for (k, e) in &spec.numbers {
-        vars.insert(k.clone(), format!("{}", expression(e, &resolved, &spec.choice_numbers)?));
-    }
+    vars.extend(computed);
     Ok(vars)
 }
 
@@ -1576,4 +1582,31 @@ fn sides_panel(evals: &[Evaluation], x_label: &str, rows: bool) -> Panel {
         bottom.push(Layer::line(xs, lhs, Role::Model, "left side"));
     }
     bottom
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    /// A variable may name a duration computed from the parameters, and a duration
+    /// still wins over a variable of the same name.
+    #[test]
+    fn variables_may_name_durations() {
+        let spec: TwinSpec = serde_json::from_value(serde_json::json!({
+            "guide": "metric",
+            "query": "metric > quantile_over_time(0.99, metric[$span]$own)",
+            "series": { "kind": "gauge", "field": "series" },
+            "alert": "A",
+            "vars": { "own": { "param": "current", "exclude": " offset $gap", "include": "" }, "gap": "5m" },
+            "durations": { "span": "window * step", "gap": "step" }
+        }))
+        .unwrap();
+        let mut params = Params::new();
+        params.0.insert("step".into(), alertmath_core::ParamValue::Number(30.0));
+        let vars = variables(&spec, "rolling-percentile", &params).unwrap();
+        assert_eq!(vars.get("own").map(String::as_str), Some(" offset 30s"));
+        assert_eq!(vars.get("gap").map(String::as_str), Some("30s"));
+        assert_eq!(vars.get("span").map(String::as_str), Some("2m30s"));
+    }
 }
