@@ -99,7 +99,7 @@ pub struct Variant {
 /// values are `true` and `false`), or a number the method computes from the data
 /// (`{ value = "g_crit" }`: a critical value PromQL has no function for). The text is
 /// PromQL tokens (a duration, a number, an operator, `offset 1m`, or nothing) and may
-/// name parameters and other variables.
+/// name parameters, other variables, and the twin's durations and numbers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum VarSpec {
@@ -327,8 +327,9 @@ pub fn fmt_duration(ms: i64) -> String {
 }
 
 /// The variables of a query: the method's resolved parameters (numbers in shortest
-/// exact form, choices by id), then the twin's own (with any `$name` in them replaced),
-/// then its durations and numbers. Variables that read the method's values need its
+/// exact form, choices by id), its durations and numbers (which win over a parameter
+/// or variable of the same name), then the twin's own (with any `$name` in them
+/// replaced). Variables that read the method's values need its
 /// `analysis`: see [`variables_with`].
 pub fn variables(spec: &TwinSpec, method: &str, params: &Params) -> Result<Vars, TwinError> {
     variables_with(spec, method, params, None)
