@@ -1261,7 +1261,17 @@ impl Histogram<'_> {
         panel.push(Layer::steps(xs.clone(), fc.clone(), Role::Data, "current ÷ +Inf"));
         panel.push(Layer::points(xs.clone(), fb.clone(), Role::Model, ""));
         panel.push(Layer::points(xs.clone(), fc.clone(), Role::Data, ""));
-        panel.push(Layer::steps(xs.clone(), gb, Role::Alternative, "÷ sum over all le (both samples)"));
+        // The guide's gap runs over every le, +Inf included (where it can be largest).
+        let guide_gap = les
+            .iter()
+            .map(|r| (frac(r.1, sb) - frac(r.2, sc)).abs())
+            .filter(|d| !d.is_nan())
+            .fold(None::<f64>, |m, d| Some(m.map_or(d, |m| m.max(d))));
+        let guide_label = match guide_gap {
+            Some(d) => format!("÷ sum over all le (the guide's; largest gap with +Inf: {})", sig(d)),
+            None => "÷ sum over all le (the guide's)".to_string(),
+        };
+        panel.push(Layer::steps(xs.clone(), gb, Role::Alternative, guide_label));
         panel.push(Layer::steps(xs.clone(), gc, Role::Alternative, ""));
         // The largest gap between the true CDFs at the boundaries.
         let gap = xs.iter().zip(fb.iter().zip(&fc)).filter(|(_, (a, b))| !a.is_nan() && !b.is_nan()).fold(
