@@ -148,4 +148,28 @@ export default async function (ctx) {
     noProblems(page);
     await page.close();
   });
+
+  await test('the PromQL twins of both lessons follow the conventions', async () => {
+    const evaluated = (page) => text(page, '#promql-evaluated');
+    const count = (page, id) => text(page, `#promql-counts [data-count="${id}"] dd`);
+    let page = await lesson('rolling-percentile');
+    await page.waitForFunction(() => window.alertmath.twin && window.alertmath.twin.good > 0);
+    assert((await evaluated(page)).includes('metric[5m] offset 1m'), await evaluated(page));
+    await choose(page, 'current', 'include');
+    await page.waitForFunction(() => document.getElementById('promql-evaluated').textContent.includes('metric[6m])'));
+    assertEqual(await count(page, 'exact-only'), '0', 'exact-only with the point in its window');
+    assertEqual(await count(page, 'promql-only'), '0', 'PromQL-only with the point in its window');
+    noProblems(page);
+    await page.close();
+    page = await lesson('cusum');
+    await page.waitForFunction(() => window.alertmath.twin && window.alertmath.twin.good > 0);
+    await example(page, 'shift');
+    await page.waitForFunction(() => /\)\s*or\s*\(/.test(document.getElementById('promql-evaluated').textContent));
+    // The lesson resets after its alarm at t = 38; PromQL cannot, and keeps firing.
+    assertEqual(await count(page, 'promql-only'), '10', 'PromQL-only after the reset');
+    await choose(page, 'side', 'upper');
+    await page.waitForFunction(() => !/\bor\b/.test(document.getElementById('promql-evaluated').textContent));
+    noProblems(page);
+    await page.close();
+  });
 }

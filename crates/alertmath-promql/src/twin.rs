@@ -99,7 +99,7 @@ pub struct Variant {
 /// values are `true` and `false`), or a number the method computes from the data
 /// (`{ value = "g_crit" }`: a critical value PromQL has no function for). The text is
 /// PromQL tokens (a duration, a number, an operator, `offset 1m`, or nothing) and may
-/// name parameters and other variables.
+/// name parameters, other variables, and the twin's durations and numbers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum VarSpec {
@@ -327,8 +327,9 @@ pub fn fmt_duration(ms: i64) -> String {
 }
 
 /// The variables of a query: the method's resolved parameters (numbers in shortest
-/// exact form, choices by id), then the twin's own (with any `$name` in them replaced),
-/// then its durations and numbers. Variables that read the method's values need its
+/// exact form, choices by id), its durations and numbers (which win over a parameter
+/// or variable of the same name), then the twin's own (with any `$name` in them
+/// replaced). Variables that read the method's values need its
 /// `analysis`: see [`variables_with`].
 pub fn variables(spec: &TwinSpec, method: &str, params: &Params) -> Result<Vars, TwinError> {
     variables_with(spec, method, params, None)
@@ -352,7 +353,19 @@ pub fn variables_with(
         };
         vars.insert(id.to_string(), text);
     }
-    // The twin's own, as raw text first (a parameter of the same name wins).
+    // Durations and numbers depend only on the parameters: known before the variables
+    // (which may name them, as in `{ param = "current", exclude = " offset $gap" }`),
+    // and in force over a variable or a parameter of the same name.
+    let mut computed = Vec::new();
+    for (k, e) in &spec.durations {
+        let secs = expression(e, &resolved, &spec.choice_numbers)?;
+        computed.push((k.clone(), prom_duration(seconds_to_ms(secs, k)?)));
+    }
+    for (k, e) in &spec.numbers {
+        computed.push((k.clone(), format!("{}", expression(e, &resolved, &spec.choice_numbers)?)));
+    }
+    vars.extend(computed.iter().cloned());
+    // The twin's own, as raw text first (a parameter, duration or number of the same name wins).
     let mut pending: Vec<(String, String)> = Vec::new();
     for (k, v) in &spec.vars {
         if vars.contains_key(k) {
@@ -411,13 +424,7 @@ pub fn variables_with(
         let e = substitute(text, &vars).err().map_or_else(String::new, |e| e.message);
         return Err(spec_error(format!("${}: {}", k, e)));
     }
-    for (k, e) in &spec.durations {
-        let secs = expression(e, &resolved, &spec.choice_numbers)?;
-        vars.insert(k.clone(), prom_duration(seconds_to_ms(secs, k)?));
-    }
-    for (k, e) in &spec.numbers {
-        vars.insert(k.clone(), format!("{}", expression(e, &resolved, &spec.choice_numbers)?));
-    }
+    vars.extend(computed);
     Ok(vars)
 }
 
@@ -1256,7 +1263,17 @@ impl Histogram<'_> {
         panel.push(Layer::steps(xs.clone(), fc.clone(), Role::Data, "current ÷ +Inf"));
         panel.push(Layer::points(xs.clone(), fb.clone(), Role::Model, ""));
         panel.push(Layer::points(xs.clone(), fc.clone(), Role::Data, ""));
-        panel.push(Layer::steps(xs.clone(), gb, Role::Alternative, "÷ sum over all le (both samples)"));
+        // The guide's gap runs over every le, +Inf included (where it can be largest).
+        let guide_gap = les
+            .iter()
+            .map(|r| (frac(r.1, sb) - frac(r.2, sc)).abs())
+            .filter(|d| !d.is_nan())
+            .fold(None::<f64>, |m, d| Some(m.map_or(d, |m| m.max(d))));
+        let guide_label = match guide_gap {
+            Some(d) => format!("÷ sum over all le (the guide's; largest gap with +Inf: {})", sig(d)),
+            None => "÷ sum over all le (the guide's)".to_string(),
+        };
+        panel.push(Layer::steps(xs.clone(), gb, Role::Alternative, guide_label));
         panel.push(Layer::steps(xs.clone(), gc, Role::Alternative, ""));
         // The largest gap between the true CDFs at the boundaries.
         let gap = xs.iter().zip(fb.iter().zip(&fc)).filter(|(_, (a, b))| !a.is_nan() && !b.is_nan()).fold(
@@ -1578,4 +1595,31 @@ fn sides_panel(evals: &[Evaluation], x_label: &str, rows: bool) -> Panel {
         bottom.push(Layer::line(xs, lhs, Role::Model, "left side"));
     }
     bottom
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    /// A variable may name a duration computed from the parameters, and a duration
+    /// still wins over a variable of the same name.
+    #[test]
+    fn variables_may_name_durations() {
+        let spec: TwinSpec = serde_json::from_value(serde_json::json!({
+            "guide": "metric",
+            "query": "metric > quantile_over_time(0.99, metric[$span]$own)",
+            "series": { "kind": "gauge", "field": "series" },
+            "alert": "A",
+            "vars": { "own": { "param": "current", "exclude": " offset $gap", "include": "" }, "gap": "5m" },
+            "durations": { "span": "window * step", "gap": "step" }
+        }))
+        .unwrap();
+        let mut params = Params::new();
+        params.0.insert("step".into(), alertmath_core::ParamValue::Number(30.0));
+        let vars = variables(&spec, "rolling-percentile", &params).unwrap();
+        assert_eq!(vars.get("own").map(String::as_str), Some(" offset 30s"));
+        assert_eq!(vars.get("gap").map(String::as_str), Some("30s"));
+        assert_eq!(vars.get("span").map(String::as_str), Some("2m30s"));
+    }
 }
