@@ -453,7 +453,9 @@ pub fn prom_duration(ms: i64) -> String {
 }
 
 /// Evaluates `+ - * /` and parentheses over numbers and the method's parameters (a
-/// choice parameter through `choice_numbers`, a flag as 1 or 0).
+/// choice parameter through `choice_numbers`, a flag as 1 or 0), and `a or b`, which is
+/// `a` unless it is 0, then `b` (for a parameter whose 0 means "the other one":
+/// `"(offset_period or period) * step"`); `or` binds loosest.
 fn expression(
     text: &str,
     params: &alertmath_core::ResolvedParams,
@@ -488,6 +490,10 @@ fn expression(
                 i += 1;
             }
             let id: String = chars.get(start..i).unwrap_or_default().iter().collect();
+            if id == "or" {
+                toks.push(T::Op('|'));
+                continue;
+            }
             let value = match params.iter().find(|(p, _)| *p == id).map(|(_, v)| v) {
                 Some(Resolved::Number(x)) => x,
                 Some(Resolved::Flag(b)) => f64::from(u8::from(b)),
@@ -520,14 +526,15 @@ fn expression(
             }
             T::Op('-') => {
                 *pos += 1;
-                -parse(t, pos, 2)?
+                -parse(t, pos, 3)?
             }
             T::Op(_) => return None,
         };
         while let Some(T::Op(op)) = t.get(*pos) {
             let prec = match op {
-                '+' | '-' => 0,
-                '*' | '/' => 1,
+                '|' => 0,
+                '+' | '-' => 1,
+                '*' | '/' => 2,
                 _ => break,
             };
             if prec < min {
@@ -538,6 +545,13 @@ fn expression(
             lhs = match op {
                 '+' => lhs + rhs,
                 '-' => lhs - rhs,
+                '|' => {
+                    if lhs != 0.0 {
+                        lhs
+                    } else {
+                        rhs
+                    }
+                }
                 '*' => lhs * rhs,
                 _ => lhs / rhs,
             };
