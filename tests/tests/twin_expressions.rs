@@ -45,3 +45,25 @@ fn or_takes_the_left_side_unless_it_is_zero() {
     assert_eq!(v["pick"], "168");
     assert_eq!(v["neg"], "-168");
 }
+
+#[test]
+fn a_variable_may_name_a_duration() {
+    let text = r#"
+guide = "metric"
+query = "metric - $base > 0"
+alert = "A"
+[vars]
+base = { param = "offsets", "1" = "metric offset $o1", "2" = "(metric offset $o1 + metric offset $o2) / 2" }
+[durations]
+o1 = "(offset_period or period) * step"
+o2 = "2 * (offset_period or period) * step"
+[series]
+kind = "gauge"
+field = "series"
+"#;
+    let s: TwinSpec = toml::from_str(text).unwrap();
+    let v = variables(&s, "stl", &params(&[("offsets", 2.0), ("period", 24.0), ("step", 3600.0)])).unwrap();
+    assert_eq!(v["base"], "(metric offset 1d + metric offset 2d) / 2");
+    let v = variables(&s, "stl", &params(&[("offsets", 1.0), ("offset_period", 168.0), ("step", 3600.0)])).unwrap();
+    assert_eq!(v["base"], "metric offset 1w");
+}

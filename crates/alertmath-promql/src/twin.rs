@@ -99,7 +99,7 @@ pub struct Variant {
 /// values are `true` and `false`), or a number the method computes from the data
 /// (`{ value = "g_crit" }`: a critical value PromQL has no function for). The text is
 /// PromQL tokens (a duration, a number, an operator, `offset 1m`, or nothing) and may
-/// name parameters and other variables.
+/// name parameters, other variables, and the twin's durations and numbers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum VarSpec {
@@ -389,6 +389,18 @@ pub fn variables_with(
         };
         pending.push((k.clone(), text));
     }
+    // Durations and numbers first, so that the variables' text may name them too.
+    let mut derived = Vec::new();
+    for (k, e) in &spec.durations {
+        let secs = expression(e, &resolved, &spec.choice_numbers)?;
+        derived.push((k.clone(), prom_duration(seconds_to_ms(secs, k)?)));
+    }
+    for (k, e) in &spec.numbers {
+        derived.push((k.clone(), format!("{}", expression(e, &resolved, &spec.choice_numbers)?)));
+    }
+    for (k, v) in &derived {
+        vars.entry(k.clone()).or_insert_with(|| v.clone());
+    }
     // Resolve references between them: a few passes, each substituting what is known.
     for _ in 0..4 {
         if pending.is_empty() {
@@ -409,13 +421,7 @@ pub fn variables_with(
         let e = substitute(text, &vars).err().map_or_else(String::new, |e| e.message);
         return Err(spec_error(format!("${}: {}", k, e)));
     }
-    for (k, e) in &spec.durations {
-        let secs = expression(e, &resolved, &spec.choice_numbers)?;
-        vars.insert(k.clone(), prom_duration(seconds_to_ms(secs, k)?));
-    }
-    for (k, e) in &spec.numbers {
-        vars.insert(k.clone(), format!("{}", expression(e, &resolved, &spec.choice_numbers)?));
-    }
+    vars.extend(derived);
     Ok(vars)
 }
 
