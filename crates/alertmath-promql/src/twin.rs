@@ -1574,8 +1574,23 @@ fn plot(evals: &[Evaluation], has_sides: bool, rows: bool) -> Plot {
     let mut plot = Plot::stacked(vec![top]);
     if has_sides {
         plot.panels.push(sides_panel(evals, x_label, rows));
+    } else if !rows && evals.iter().any(|e| e.value.is_some()) {
+        plot.panels.push(value_panel(evals, x_label));
     }
     plot
+}
+
+/// A query with no top-level comparison (a smoother such as `double_exponential_smoothing`):
+/// its value at each evaluation, over the data it was computed from.
+fn value_panel(evals: &[Evaluation], x_label: &str) -> Panel {
+    let xs: Vec<f64> = evals.iter().map(|e| e.x).collect();
+    let ys: Vec<f64> = evals.iter().map(|e| e.y).collect();
+    let values: Vec<f64> = evals.iter().map(|e| e.value.unwrap_or(f64::NAN)).collect();
+    let mut panel =
+        Panel::new("The query's value at each evaluation", Axis::linear(x_label), Axis::linear("PromQL value"));
+    panel.push(Layer::points(xs.clone(), ys, Role::Data, "data"));
+    panel.push(Layer::line(xs, values, Role::Model, "the query's value"));
+    panel
 }
 
 /// The query's top-level comparison at each evaluation: its left side against its right.
