@@ -53,8 +53,8 @@ export default async function ({ lesson, test, assert, assertEqual, typeInto, te
     await ready(page);
     assertEqual(await count(page, 'both'), '1', 'the spike');
     assertEqual(await count(page, 'promql-only'), '2', 'the flat readings of a counter younger than an hour');
-    await andRerun(page, () => typeInto(page, '#param-L', '20'));
-    assert((await evaluated(page)).includes('> 20 * stddev_over_time'), await evaluated(page));
+    await andRerun(page, () => typeInto(page, '#param-L', '5'));
+    assert((await evaluated(page)).includes('> 5 * stddev_over_time'), await evaluated(page));
     const before = await twinPrint(page);
     await andRerun(page, () => typeInto(page, '#field-series', '10, 10, 10, 10, 10, 10'));
     assert((await twinPrint(page)) !== before, 'twin plot changed with the data');
@@ -68,6 +68,7 @@ export default async function ({ lesson, test, assert, assertEqual, typeInto, te
     assertEqual(await count(page, 'both'), '12', 'the step');
     assertEqual(await count(page, 'exact-only'), '0', 'nothing missed');
     assert(/^4[89]$/.test(await count(page, 'promql-only')), `the young counter's first hour: ${await count(page, 'promql-only')}`);
+    await page.locator('#promql').screenshot({ path: `${ARTIFACTS}/moving-average-promql-step.png` });
     await andRerun(page, () => typeInto(page, '#param-factor', '1.5'));
     assert((await evaluated(page)).includes('* 1.5'), await evaluated(page));
     assertEqual(await count(page, 'both'), '0', 'a 30% step is not 50% above the hour');
