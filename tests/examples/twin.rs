@@ -37,13 +37,22 @@ fn main() {
             let lessons = load_all(&alertmath_tests::repo().join("lessons")).unwrap();
             let lesson = lessons.iter().find(|l| l.id == args[1]).expect("no such lesson");
             let spec = lesson.promql.as_ref().expect("the lesson has no [promql] table");
-            let only = args.get(2).filter(|a| !matches!(a.as_str(), "2" | "3" | "all"));
+            let only = args.get(2).filter(|a| !matches!(a.as_str(), "2" | "3" | "all") && !a.contains('='));
+            // `name=value` arguments override the example's parameters.
+            let overrides: Vec<(String, toml::Value)> = args
+                .iter()
+                .skip(2)
+                .filter_map(|a| a.split_once('='))
+                .map(|(k, v)| {
+                    (k.to_string(), v.parse::<toml::Value>().unwrap_or_else(|_| toml::Value::String(v.into())))
+                })
+                .collect();
             let version = if args.iter().any(|a| a == "2") { Version::V2 } else { Version::V3 };
             let all = args.iter().any(|a| a == "all");
             for ex in lesson.examples.iter().filter(|e| only.is_none_or(|o| *o == e.id)) {
                 let input = example_input(&lesson.method, ex).unwrap();
                 let mut params = alertmath_core::Params::new();
-                for (k, v) in &ex.params {
+                for (k, v) in ex.params.iter().chain(overrides.iter().map(|(k, v)| (k, v))) {
                     let value = match v {
                         toml::Value::Integer(i) => alertmath_core::ParamValue::Number(*i as f64),
                         toml::Value::Float(x) => alertmath_core::ParamValue::Number(*x),
@@ -87,6 +96,6 @@ fn main() {
                 }
             }
         }
-        _ => eprintln!("usage: twin spec <method> | twin run <lesson> [example] [2|3] [all]"),
+        _ => eprintln!("usage: twin spec <method> | twin run <lesson> [example] [2|3] [all] [param=value …]"),
     }
 }

@@ -462,7 +462,9 @@ pub fn prom_duration(ms: i64) -> String {
 }
 
 /// Evaluates `+ - * /` and parentheses over numbers and the method's parameters (a
-/// choice parameter through `choice_numbers`, a flag as 1 or 0).
+/// choice parameter through `choice_numbers`, a flag as 1 or 0), and `a or b`, which is
+/// `a` unless it is 0, then `b` (for a parameter whose 0 means "the other one":
+/// `"(offset_period or period) * step"`); `or` binds loosest.
 fn expression(
     text: &str,
     params: &alertmath_core::ResolvedParams,
@@ -497,6 +499,10 @@ fn expression(
                 i += 1;
             }
             let id: String = chars.get(start..i).unwrap_or_default().iter().collect();
+            if id == "or" {
+                toks.push(T::Op('|'));
+                continue;
+            }
             let value = match params.iter().find(|(p, _)| *p == id).map(|(_, v)| v) {
                 Some(Resolved::Number(x)) => x,
                 Some(Resolved::Flag(b)) => f64::from(u8::from(b)),
@@ -529,14 +535,15 @@ fn expression(
             }
             T::Op('-') => {
                 *pos += 1;
-                -parse(t, pos, 2)?
+                -parse(t, pos, 3)?
             }
             T::Op(_) => return None,
         };
         while let Some(T::Op(op)) = t.get(*pos) {
             let prec = match op {
-                '+' | '-' => 0,
-                '*' | '/' => 1,
+                '|' => 0,
+                '+' | '-' => 1,
+                '*' | '/' => 2,
                 _ => break,
             };
             if prec < min {
@@ -547,6 +554,13 @@ fn expression(
             lhs = match op {
                 '+' => lhs + rhs,
                 '-' => lhs - rhs,
+                '|' => {
+                    if lhs != 0.0 {
+                        lhs
+                    } else {
+                        rhs
+                    }
+                }
                 '*' => lhs * rhs,
                 _ => lhs / rhs,
             };
@@ -1573,8 +1587,23 @@ fn plot(evals: &[Evaluation], has_sides: bool, rows: bool) -> Plot {
     let mut plot = Plot::stacked(vec![top]);
     if has_sides {
         plot.panels.push(sides_panel(evals, x_label, rows));
+    } else if !rows && evals.iter().any(|e| e.value.is_some()) {
+        plot.panels.push(value_panel(evals, x_label));
     }
     plot
+}
+
+/// A query with no top-level comparison (a smoother such as `double_exponential_smoothing`):
+/// its value at each evaluation, over the data it was computed from.
+fn value_panel(evals: &[Evaluation], x_label: &str) -> Panel {
+    let xs: Vec<f64> = evals.iter().map(|e| e.x).collect();
+    let ys: Vec<f64> = evals.iter().map(|e| e.y).collect();
+    let values: Vec<f64> = evals.iter().map(|e| e.value.unwrap_or(f64::NAN)).collect();
+    let mut panel =
+        Panel::new("The query's value at each evaluation", Axis::linear(x_label), Axis::linear("PromQL value"));
+    panel.push(Layer::points(xs.clone(), ys, Role::Data, "data"));
+    panel.push(Layer::line(xs, values, Role::Model, "the query's value"));
+    panel
 }
 
 /// The query's top-level comparison at each evaluation: its left side against its right.
