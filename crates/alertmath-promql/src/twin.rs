@@ -69,6 +69,11 @@ pub struct TwinSpec {
     /// it gives.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub variants: Vec<Variant>,
+    /// Prometheus's lookback delta (`--query.lookback-delta`, 5m unless set), as an
+    /// expression of the method's parameters in seconds (`"lookback"`), for a method
+    /// that models how far `metric offset d` looks back for a sample.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lookback: Option<String>,
 }
 
 /// A variant of a twin, selected by parameter values (`when = { check = "latency" }`).
@@ -419,6 +424,13 @@ pub fn variables_with(
     Ok(vars)
 }
 
+/// The lookback delta in ms: an expression of the method's parameters in seconds.
+fn lookback_ms(e: &str, method: &str, params: &Params) -> Result<i64, TwinError> {
+    let m = alertmath_core::method(method).ok_or_else(|| spec_error(format!("no method “{}”", method)))?;
+    let resolved = alertmath_core::ResolvedParams::resolve(&m.spec, params).map_err(|e| spec_error(e.message))?;
+    seconds_to_ms(expression(e, &resolved, &BTreeMap::new())?, "lookback")
+}
+
 /// ms from seconds, refusing what is not a positive whole number of milliseconds.
 fn seconds_to_ms(secs: f64, what: &str) -> Result<i64, TwinError> {
     let ms = (secs * 1000.0).round();
@@ -679,6 +691,27 @@ fn row_flags(spec: &TwinSpec, analysis: &Analysis, present: &[bool]) -> Result<V
     exact_flags(spec, analysis, present.len())
 }
 
+/// The exact flags of a field's rows when the method gives points for only some of them
+/// (a ratio that is infinite at zero workload is not drawn as a point, but it is still
+/// judged): each row takes the flag of the point at its time (x in seconds), and a row
+/// with no point is not flagged. None when every row has a point, or when a point's
+/// time is not a row's.
+fn flags_at_times(spec: &TwinSpec, analysis: &Analysis, times_ms: &[i64]) -> Option<Vec<bool>> {
+    let points = analysis.points.as_ref()?;
+    if spec.exact != "flags" || points.flag.len() >= times_ms.len() || points.x.len() != points.flag.len() {
+        return None;
+    }
+    let mut at: BTreeMap<i64, bool> = BTreeMap::new();
+    for (&x, &flag) in points.x.iter().zip(&points.flag) {
+        let t = (x * 1000.0).round() as i64;
+        if times_ms.binary_search(&t).is_err() && !times_ms.contains(&t) {
+            return None;
+        }
+        *at.entry(t).or_insert(false) |= flag;
+    }
+    Some(times_ms.iter().map(|t| at.get(t).copied().unwrap_or(false)).collect())
+}
+
 /// The rows of a field as evaluation points: their times (the field's timestamps in ms,
 /// or every interval from 0), whether each row is complete, and the mapping's sentence
 /// about time. Rows whose timestamp is not after the previous kept one are dropped from
@@ -916,7 +949,10 @@ fn map_series(spec: &TwinSpec, method: &str, input: &Input, analysis: &Analysis)
             let present: Vec<bool> =
                 (0..n).map(|i| cols.iter().all(|(_, v)| v.get(i).is_some_and(|x| !x.is_nan()))).collect();
             let rows = rows_of(input, f, n, interval, &present);
-            let flags = row_flags(spec, analysis, &present)?;
+            let flags = match flags_at_times(spec, analysis, &rows.times) {
+                Some(flags) => flags,
+                None => row_flags(spec, analysis, &present)?,
+            };
             let mut storage = Storage::default();
             let mut notation = Vec::new();
             for (name, values) in &cols {
@@ -1325,6 +1361,10 @@ pub fn run(
     let interval = duration_ms(&spec.interval)?;
     let mut opts = Options::new(version);
     opts.default_step_ms = interval;
+    if let Some(e) = &spec.lookback {
+        opts.lookback_ms = lookback_ms(e, method, params)?;
+    }
+    let lookback = opts.lookback_ms;
     let engine = Engine::new(&mapped.storage, opts);
     // A top-level comparison (after parentheses) is shown by its two sides.
     let mut top = &expr;
@@ -1424,6 +1464,13 @@ pub fn run(
                 op.symbol()
             ));
         }
+    }
+    if lookback != 300_000 {
+        notes.push(format!(
+            "The query looks back {} for a sample, as a Prometheus started with --query.lookback-delta={} would; the default is 5m, and promtool's test runs with the default.",
+            fmt_duration(lookback),
+            fmt_duration(lookback)
+        ));
     }
     if mapped.notation.is_empty() {
         notes.push("The timestamps are not a regular grid of the interval, so the promtool test file cannot list the series; the rule file is still valid.".into());
