@@ -394,6 +394,19 @@ pub fn variables_with(
         };
         pending.push((k.clone(), text));
     }
+    // Durations and numbers first, so that the twin's own variables may name them
+    // (`offset $one_step`); they are set again at the end, where they always were.
+    let mut computed = Vec::with_capacity(spec.durations.len() + spec.numbers.len());
+    for (k, e) in &spec.durations {
+        let secs = expression(e, &resolved, &spec.choice_numbers)?;
+        computed.push((k.clone(), prom_duration(seconds_to_ms(secs, k)?)));
+    }
+    for (k, e) in &spec.numbers {
+        computed.push((k.clone(), format!("{}", expression(e, &resolved, &spec.choice_numbers)?)));
+    }
+    for (k, v) in &computed {
+        vars.insert(k.clone(), v.clone());
+    }
     // Resolve references between them: a few passes, each substituting what is known.
     for _ in 0..4 {
         if pending.is_empty() {
@@ -414,12 +427,8 @@ pub fn variables_with(
         let e = substitute(text, &vars).err().map_or_else(String::new, |e| e.message);
         return Err(spec_error(format!("${}: {}", k, e)));
     }
-    for (k, e) in &spec.durations {
-        let secs = expression(e, &resolved, &spec.choice_numbers)?;
-        vars.insert(k.clone(), prom_duration(seconds_to_ms(secs, k)?));
-    }
-    for (k, e) in &spec.numbers {
-        vars.insert(k.clone(), format!("{}", expression(e, &resolved, &spec.choice_numbers)?));
+    for (k, v) in computed {
+        vars.insert(k, v);
     }
     Ok(vars)
 }
