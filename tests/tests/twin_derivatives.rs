@@ -53,8 +53,8 @@ fn the_seasonal_twin_looks_back_as_far_as_the_method() {
     }
 }
 
-/// Zero workload: an infinite cost per request is judged (and fires), 0/0 is not; the
-/// twin compares every row with the exact method's flag at that row's time.
+/// Zero workload: an infinite cost per request is judged (and fires) though it is not
+/// drawn as a point, 0/0 is not; the twin compares every row with the exact method.
 #[test]
 fn the_ratio_twin_compares_rows_with_no_finite_ratio() {
     let l = lesson("ratio-of-rates");
@@ -65,7 +65,8 @@ fn the_ratio_twin_compares_rows_with_no_finite_ratio() {
     input.extend(alertmath_core::parse_field(m.spec.field("rates").unwrap(), rows).unwrap());
     let p = params(&[("step", num(60.0))]);
     let a = alertmath_core::analyze(&l.method, input.clone(), &p).unwrap();
-    assert_eq!(a.points.as_ref().unwrap().flag.len(), 5, "the two 0/0 rows have no point");
+    assert_eq!(a.points.as_ref().unwrap().flag.len(), 4, "the rows of zero workload are not points");
+    assert_eq!(a.row_flags.as_ref().map(Vec::len), Some(7), "but every row is judged");
     for version in [Version::V3, Version::V2] {
         let r = twin::run(spec, &l.id, &l.method, input.clone(), &p, None, version).unwrap();
         assert_eq!(r.evaluations.len(), 7);

@@ -662,9 +662,18 @@ struct Mapped {
     settings: Vec<Setting>,
 }
 
+/// The method's flag at each row it judges: its own list when its points leave some
+/// rows out, else its points' flags.
+fn method_flags(analysis: &Analysis) -> &[bool] {
+    match &analysis.row_flags {
+        Some(flags) => flags,
+        None => analysis.points.as_ref().map(|p| p.flag.as_slice()).unwrap_or_default(),
+    }
+}
+
 fn exact_flags(spec: &TwinSpec, analysis: &Analysis, n: usize) -> Result<Vec<bool>, TwinError> {
     if spec.exact == "flags" {
-        let flags = analysis.points.as_ref().map(|p| p.flag.clone()).unwrap_or_default();
+        let flags = method_flags(analysis).to_vec();
         if flags.len() != n {
             return Err(spec_error(format!(
                 "the method flags {} points but the twin maps {} evaluations",
@@ -691,34 +700,13 @@ fn exact_flags(spec: &TwinSpec, analysis: &Analysis, n: usize) -> Result<Vec<boo
 fn row_flags(spec: &TwinSpec, analysis: &Analysis, present: &[bool]) -> Result<Vec<bool>, TwinError> {
     let n_present = present.iter().filter(|&&p| p).count();
     if spec.exact == "flags" && n_present < present.len() {
-        let flags = analysis.points.as_ref().map(|p| p.flag.as_slice()).unwrap_or_default();
+        let flags = method_flags(analysis);
         if flags.len() == n_present {
             let mut it = flags.iter();
             return Ok(present.iter().map(|&p| p && it.next().copied().unwrap_or(false)).collect());
         }
     }
     exact_flags(spec, analysis, present.len())
-}
-
-/// The exact flags of a field's rows when the method gives points for only some of them
-/// (a ratio that is infinite at zero workload is not drawn as a point, but it is still
-/// judged): each row takes the flag of the point at its time (x in seconds), and a row
-/// with no point is not flagged. None when every row has a point, or when a point's
-/// time is not a row's.
-fn flags_at_times(spec: &TwinSpec, analysis: &Analysis, times_ms: &[i64]) -> Option<Vec<bool>> {
-    let points = analysis.points.as_ref()?;
-    if spec.exact != "flags" || points.flag.len() >= times_ms.len() || points.x.len() != points.flag.len() {
-        return None;
-    }
-    let mut at: BTreeMap<i64, bool> = BTreeMap::new();
-    for (&x, &flag) in points.x.iter().zip(&points.flag) {
-        let t = (x * 1000.0).round() as i64;
-        if times_ms.binary_search(&t).is_err() && !times_ms.contains(&t) {
-            return None;
-        }
-        *at.entry(t).or_insert(false) |= flag;
-    }
-    Some(times_ms.iter().map(|t| at.get(t).copied().unwrap_or(false)).collect())
 }
 
 /// The rows of a field as evaluation points: their times (the field's timestamps in ms,
@@ -958,10 +946,7 @@ fn map_series(spec: &TwinSpec, method: &str, input: &Input, analysis: &Analysis)
             let present: Vec<bool> =
                 (0..n).map(|i| cols.iter().all(|(_, v)| v.get(i).is_some_and(|x| !x.is_nan()))).collect();
             let rows = rows_of(input, f, n, interval, &present);
-            let flags = match flags_at_times(spec, analysis, &rows.times) {
-                Some(flags) => flags,
-                None => row_flags(spec, analysis, &present)?,
-            };
+            let flags = row_flags(spec, analysis, &present)?;
             let mut storage = Storage::default();
             let mut notation = Vec::new();
             for (name, values) in &cols {

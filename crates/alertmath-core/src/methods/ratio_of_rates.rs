@@ -483,27 +483,23 @@ fn cost(p: &ResolvedParams, rows: &Rows, n: usize, times: &[f64]) -> Result<Anal
     } else if let Some(&x) = xs.first() {
         top.push(Layer::text(x, scale / 2.0, "ΔCPU/ΔRPS undefined: the workload never moves (0/0)"));
     }
-    // Rows with a ratio are the points (this season's and earlier seasons' in two
-    // layers). An infinite one (zero workload) is also marked with a line and a label,
-    // and its point sits at the top of the panel, so that every judged row is a point
-    // with its flag (the PromQL twin compares them row by row).
-    let top_y = ratios.iter().chain(base.iter()).copied().filter(|y| y.is_finite()).fold(f64::NEG_INFINITY, f64::max);
-    let drawn: Vec<usize> =
-        (0..m).filter(|&k| ratios[k].is_finite() || (ratios[k].is_infinite() && top_y.is_finite())).collect();
-    let y_at = |k: usize| if ratios[k].is_finite() { ratios[k] } else { top_y };
+    // Rows with a finite ratio are the points (this season's and earlier seasons' in two
+    // layers); an infinite one (zero workload) is marked with a line and a label instead.
+    let drawn: Vec<usize> = (0..m).filter(|&k| ratios[k].is_finite()).collect();
     let ratio_col: Column = drawn.iter().map(|&k| ratios[k]).collect::<Vec<_>>().into();
     let (ex, ey): (Vec<f64>, Vec<f64>) =
-        drawn.iter().filter(|&&k| cycle[k] < latest).map(|&k| (xs[k], y_at(k))).unzip();
+        drawn.iter().filter(|&&k| cycle[k] < latest).map(|&k| (xs[k], ratios[k])).unzip();
     let (nx, ny): (Vec<f64>, Vec<f64>) =
-        drawn.iter().filter(|&&k| cycle[k] >= latest).map(|&k| (xs[k], y_at(k))).unzip();
+        drawn.iter().filter(|&&k| cycle[k] >= latest).map(|&k| (xs[k], ratios[k])).unzip();
     if !ex.is_empty() {
         top.push(Layer::points(ex, ey, Role::Alternative, "earlier seasons"));
     }
     if !nx.is_empty() {
         top.push(Layer::points(nx, ny, Role::Data, if folded { "this season" } else { "resource / workload" }));
     }
-    let (fx, fy): (Vec<f64>, Vec<f64>) = drawn.iter().filter(|&&k| flags[k]).map(|&k| (xs[k], y_at(k))).unzip();
+    let (fx, fy): (Vec<f64>, Vec<f64>) = drawn.iter().filter(|&&k| flags[k]).map(|&k| (xs[k], ratios[k])).unzip();
     top.push(Layer::points(fx, fy, Role::Flagged, "broke away"));
+    let top_y = ratios.iter().chain(base.iter()).copied().filter(|y| y.is_finite()).fold(f64::NEG_INFINITY, f64::max);
     if top_y.is_finite() {
         for k in (0..m).filter(|&k| ratios[k].is_infinite()).take(20) {
             top.push(Layer::vline(xs[k], Role::Flagged, ""));
@@ -526,6 +522,9 @@ fn cost(p: &ResolvedParams, rows: &Rows, n: usize, times: &[f64]) -> Result<Anal
         flag: drawn.iter().map(|&k| flags[k]).collect(),
         score_label: "ratio ÷ last season's".to_string(),
     });
+    if drawn.len() < m {
+        a.row_flags = Some(flags);
+    }
     Ok(a)
 }
 
