@@ -21,6 +21,11 @@ pub struct Analysis {
     /// Per-point positions, scores and flags, when the method scores points.
     pub points: Option<Points>,
     pub plot: Plot,
+    /// The method's flag at every row it judges, when its points leave some of those rows
+    /// out (a ratio that is infinite at zero workload is judged but not drawn as a point).
+    /// The PromQL twin compares these rather than the points' flags.
+    #[serde(skip)]
+    pub row_flags: Option<Vec<bool>>,
 }
 
 impl Analysis {
@@ -34,6 +39,7 @@ impl Analysis {
             notes: Vec::new(),
             points: None,
             plot: Plot::default(),
+            row_flags: None,
         }
     }
 

@@ -69,6 +69,11 @@ pub struct TwinSpec {
     /// it gives.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub variants: Vec<Variant>,
+    /// Prometheus's lookback delta (`--query.lookback-delta`, 5m unless set), as an
+    /// expression of the method's parameters in seconds (`"lookback"`), for a method
+    /// that models how far `metric offset d` looks back for a sample.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lookback: Option<String>,
 }
 
 /// A variant of a twin, selected by parameter values (`when = { check = "latency" }`).
@@ -428,6 +433,13 @@ pub fn variables_with(
     Ok(vars)
 }
 
+/// The lookback delta in ms: an expression of the method's parameters in seconds.
+fn lookback_ms(e: &str, method: &str, params: &Params) -> Result<i64, TwinError> {
+    let m = alertmath_core::method(method).ok_or_else(|| spec_error(format!("no method “{}”", method)))?;
+    let resolved = alertmath_core::ResolvedParams::resolve(&m.spec, params).map_err(|e| spec_error(e.message))?;
+    seconds_to_ms(expression(e, &resolved, &BTreeMap::new())?, "lookback")
+}
+
 /// ms from seconds, refusing what is not a positive whole number of milliseconds.
 fn seconds_to_ms(secs: f64, what: &str) -> Result<i64, TwinError> {
     let ms = (secs * 1000.0).round();
@@ -664,9 +676,18 @@ struct Mapped {
     settings: Vec<Setting>,
 }
 
+/// The method's flag at each row it judges: its own list when its points leave some
+/// rows out, else its points' flags.
+fn method_flags(analysis: &Analysis) -> &[bool] {
+    match &analysis.row_flags {
+        Some(flags) => flags,
+        None => analysis.points.as_ref().map(|p| p.flag.as_slice()).unwrap_or_default(),
+    }
+}
+
 fn exact_flags(spec: &TwinSpec, analysis: &Analysis, n: usize) -> Result<Vec<bool>, TwinError> {
     if spec.exact == "flags" {
-        let flags = analysis.points.as_ref().map(|p| p.flag.clone()).unwrap_or_default();
+        let flags = method_flags(analysis).to_vec();
         if flags.len() != n {
             return Err(spec_error(format!(
                 "the method flags {} points but the twin maps {} evaluations",
@@ -693,7 +714,7 @@ fn exact_flags(spec: &TwinSpec, analysis: &Analysis, n: usize) -> Result<Vec<boo
 fn row_flags(spec: &TwinSpec, analysis: &Analysis, present: &[bool]) -> Result<Vec<bool>, TwinError> {
     let n_present = present.iter().filter(|&&p| p).count();
     if spec.exact == "flags" && n_present < present.len() {
-        let flags = analysis.points.as_ref().map(|p| p.flag.as_slice()).unwrap_or_default();
+        let flags = method_flags(analysis);
         if flags.len() == n_present {
             let mut it = flags.iter();
             return Ok(present.iter().map(|&p| p && it.next().copied().unwrap_or(false)).collect());
@@ -1358,6 +1379,10 @@ pub fn run(
     let interval = duration_ms(&spec.interval)?;
     let mut opts = Options::new(version);
     opts.default_step_ms = interval;
+    if let Some(e) = &spec.lookback {
+        opts.lookback_ms = lookback_ms(e, method, params)?;
+    }
+    let lookback = opts.lookback_ms;
     let engine = Engine::new(&mapped.storage, opts);
     // A top-level comparison (after parentheses) is shown by its two sides.
     let mut top = &expr;
@@ -1457,6 +1482,13 @@ pub fn run(
                 op.symbol()
             ));
         }
+    }
+    if lookback != 300_000 {
+        notes.push(format!(
+            "The query looks back {} for a sample, as a Prometheus started with --query.lookback-delta={} would; the default is 5m, and promtool's test runs with the default.",
+            fmt_duration(lookback),
+            fmt_duration(lookback)
+        ));
     }
     if mapped.notation.is_empty() {
         notes.push("The timestamps are not a regular grid of the interval, so the promtool test file cannot list the series; the rule file is still valid.".into());

@@ -522,6 +522,9 @@ fn cost(p: &ResolvedParams, rows: &Rows, n: usize, times: &[f64]) -> Result<Anal
         flag: drawn.iter().map(|&k| flags[k]).collect(),
         score_label: "ratio ÷ last season's".to_string(),
     });
+    if drawn.len() < m {
+        a.row_flags = Some(flags);
+    }
     Ok(a)
 }
 
