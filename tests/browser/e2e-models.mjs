@@ -161,8 +161,8 @@ export default async function (ctx) {
     assertEqual(await value(page, 'converged'), 'yes', 'the fit converged');
     assert((await text(page, '#verdict')).includes('Day 61'), await text(page, '#verdict'));
     await page.screenshot({ path: path.join(ARTIFACTS, 'garch-jitter.png'), fullPage: true });
-    const last = await page.evaluate(() => window.alertmath.perf.last);
-    assert(last.total < 100, `fitting 160 points took ${last.total} ms`);
+    // How long the fit takes is measured by tests/browser/bench.mjs, not asserted here: a
+    // timed assertion fails on a busy machine and proves nothing on a quiet one.
     noProblems(page);
     await page.close();
   });
