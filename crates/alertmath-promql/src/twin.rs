@@ -1591,7 +1591,25 @@ fn firing_alerts(
 }
 
 fn plot(evals: &[Evaluation], has_sides: bool, rows: bool) -> Plot {
-    let x_label = if rows { "row" } else { "time (minutes)" };
+    // Evaluations are placed in minutes; a long series reads better in hours or days.
+    let span = evals.iter().map(|e| e.x).fold(f64::NEG_INFINITY, f64::max)
+        - evals.iter().map(|e| e.x).fold(f64::INFINITY, f64::min);
+    let (x_label, per_unit) = if rows {
+        ("row", 1.0)
+    } else if span > 4.0 * 1440.0 {
+        ("time (days)", 1440.0)
+    } else if span > 6.0 * 60.0 {
+        ("time (hours)", 60.0)
+    } else {
+        ("time (minutes)", 1.0)
+    };
+    let scaled: Vec<Evaluation>;
+    let evals = if per_unit == 1.0 {
+        evals
+    } else {
+        scaled = evals.iter().map(|e| Evaluation { x: e.x / per_unit, ..e.clone() }).collect();
+        &scaled
+    };
     let xs: Vec<f64> = evals.iter().map(|e| e.x).collect();
     let ys: Vec<f64> = evals.iter().map(|e| e.y).collect();
     let pick = |f: &dyn Fn(&Evaluation) -> bool| -> (Vec<f64>, Vec<f64>) {
