@@ -154,7 +154,7 @@ pub fn decimate_keeping_gaps(pts: &[(f64, f64)]) -> Vec<(f64, f64)> {
 /// joins) and fills in a fraction of that. None unless the line is dense, that is more
 /// than `min_per_column` points per column on average, and runs left to right.
 pub fn column_envelope(pts: &[(f64, f64)], half_width: f64, min_per_column: f64) -> Option<Vec<(f64, f64)>> {
-    if pts.len() < 8 || pts.windows(2).any(|w| !(w[1].0 >= w[0].0) || !w[1].1.is_finite()) {
+    if pts.len() < 8 || pts.windows(2).any(|w| w[1].0 < w[0].0 || !w[0].0.is_finite() || !w[1].0.is_finite() || !w[1].1.is_finite()) {
         return None;
     }
     // (x, top, bottom) per column, in order.
