@@ -87,7 +87,13 @@ pub fn draw<DB: DrawingBackend>(backend: DB, plot: &Plot, view: &View) -> Result
     let shared_x = if stacked { Some(shared_x_range(plot)) } else { None };
     let last = plot.panels.len().saturating_sub(1);
     let layouts: Vec<PanelLayout> = (0..plot.panels.len())
-        .map(|i| PanelLayout { label_w: 0.0, x: shared_x, x_labels: !stacked || i == last })
+        .map(|i| PanelLayout {
+            label_w: 0.0,
+            x: shared_x,
+            // Each panel's fitted y range, once: it scans every point of every layer.
+            y: plot.panels.get(i).map_or(Scale { lo: 0.0, hi: 1.0, log: false }, |p| axis_range(&p.y, p, false)),
+            x_labels: !stacked || i == last,
+        })
         .collect();
     let mut label_w = 0.0f64;
     for ((panel, rect), layout) in plot.panels.iter().zip(&rects).zip(&layouts) {
@@ -150,6 +156,8 @@ impl Mapper {
 struct PanelLayout {
     label_w: f64,
     x: Option<Scale>,
+    /// The panel's y range (see [`axis_range`]).
+    y: Scale,
     x_labels: bool,
 }
 
@@ -212,7 +220,7 @@ fn y_label_width<DB: DrawingBackend>(
     theme: &Theme,
     layout: &PanelLayout,
 ) -> Result<f64, ChartError> {
-    let ticks = y_ticks(panel, &axis_range(&panel.y, panel, false), plot_height(panel, rect, theme, layout), theme);
+    let ticks = y_ticks(panel, &layout.y, plot_height(panel, rect, theme, layout), theme);
     let font = theme.font(11.0);
     let mut width = 0.0f64;
     for &v in &ticks {
@@ -232,7 +240,7 @@ fn draw_panel<DB: DrawingBackend>(
     stats: &mut DrawStats,
 ) -> Result<(), ChartError> {
     let mut x = layout.x.unwrap_or_else(|| axis_range(&panel.x, panel, true));
-    let mut y = axis_range(&panel.y, panel, false);
+    let mut y = layout.y;
     let font = theme.font(11.0);
     let title_font = theme.font(12.0);
 
