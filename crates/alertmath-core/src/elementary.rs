@@ -226,9 +226,10 @@ pub fn ln(x: f64) -> f64 {
 ///
 /// A likelihood over 100,000 variances needs Σ ln σ²(t) at every evaluation; [`ln`] is
 /// built for exactness, not speed, and n calls of it take a fraction of a second. Each
-/// mantissa product rounds once, so the result is within n·2⁻⁵³ (about √n·2⁻⁵³ in
-/// practice) of the exact sum, absolutely: at or below one ulp of a log-likelihood of
-/// that many terms, and as close as adding n separately rounded logarithms would be.
+/// mantissa product rounds once, so before the final rounding the result is within
+/// n·2⁻⁵³ (about √n·2⁻⁵³ in practice) of the exact sum, absolutely: at or below one ulp
+/// of a log-likelihood of that many terms, and as close as adding n separately rounded
+/// logarithms would be.
 /// A value ≤ 0 makes the sum NaN (−∞ for a zero); +∞ or NaN makes it NaN.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LnSum {
