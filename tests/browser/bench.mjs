@@ -6,7 +6,8 @@
 // the next animation frame (when the browser can paint it). Prints medians and 95th
 // percentiles, the wasm size, and writes target/bench.json.
 //
-// Run: ./build.sh bench   (or: node tests/browser/bench.mjs [--samples N])
+// Run: ./build.sh bench   (or: node tests/browser/bench.mjs [--samples N] [--only id,id])
+// --only times just the lessons named (comma-separated ids), for a quick loop on a few methods.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,6 +16,8 @@ import { serve, launch, openPage, WWW, ROOT } from './harness.mjs';
 
 const samples = Number(process.argv[process.argv.indexOf('--samples') + 1]) || 40;
 const index = JSON.parse(fs.readFileSync(path.join(WWW, 'lessons/index.json'), 'utf8'));
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1].split(',') : null;
+if (only) index.lessons = index.lessons.filter((l) => only.includes(l.id));
 const server = await serve();
 const browser = await launch();
 

@@ -2,10 +2,11 @@
 //! an HTML canvas in the browser (through plotters-canvas), SVG in native tests.
 //!
 //! Layout, ticks, clipping and decimation are done here in pixel space, and plotters
-//! elements draw the result. Two things make this fast enough to redraw 100,000 points
+//! elements draw the result. Three things make this fast enough to redraw 100,000 points
 //! in a frame: long lines are reduced to at most four points per pixel column (first,
-//! min, max, last), and dense markers to one per small pixel cell. Neither changes what
-//! the eye sees.
+//! min, max, last), a long line that still zigzags within its columns is filled as the
+//! outline of the pixels it covers instead of stroked, and dense markers are thinned to
+//! one per small pixel cell. None changes what the eye sees.
 //!
 //! The backend measures text (`estimate_text_size`); the browser build wraps the canvas
 //! so that this is `measureText` rather than a DOM reflow.
@@ -17,7 +18,7 @@ mod ticks;
 pub use theme::Theme;
 
 use alertmath_core::plot::{Axis, Layer, LayerKind, Panel, Plot, Role};
-use geometry::{clip_polyline, dash, decimate_columns, decimate_keeping_gaps, Rect};
+use geometry::{clip_polyline, column_envelope, dash, decimate_columns, decimate_keeping_gaps, Rect};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -86,7 +87,13 @@ pub fn draw<DB: DrawingBackend>(backend: DB, plot: &Plot, view: &View) -> Result
     let shared_x = if stacked { Some(shared_x_range(plot)) } else { None };
     let last = plot.panels.len().saturating_sub(1);
     let layouts: Vec<PanelLayout> = (0..plot.panels.len())
-        .map(|i| PanelLayout { label_w: 0.0, x: shared_x, x_labels: !stacked || i == last })
+        .map(|i| PanelLayout {
+            label_w: 0.0,
+            x: shared_x,
+            // Each panel's fitted y range, once: it scans every point of every layer.
+            y: plot.panels.get(i).map_or(Scale { lo: 0.0, hi: 1.0, log: false }, |p| axis_range(&p.y, p, false)),
+            x_labels: !stacked || i == last,
+        })
         .collect();
     let mut label_w = 0.0f64;
     for ((panel, rect), layout) in plot.panels.iter().zip(&rects).zip(&layouts) {
@@ -149,6 +156,8 @@ impl Mapper {
 struct PanelLayout {
     label_w: f64,
     x: Option<Scale>,
+    /// The panel's y range (see [`axis_range`]).
+    y: Scale,
     x_labels: bool,
 }
 
@@ -211,7 +220,7 @@ fn y_label_width<DB: DrawingBackend>(
     theme: &Theme,
     layout: &PanelLayout,
 ) -> Result<f64, ChartError> {
-    let ticks = y_ticks(panel, &axis_range(&panel.y, panel, false), plot_height(panel, rect, theme, layout), theme);
+    let ticks = y_ticks(panel, &layout.y, plot_height(panel, rect, theme, layout), theme);
     let font = theme.font(11.0);
     let mut width = 0.0f64;
     for &v in &ticks {
@@ -231,7 +240,7 @@ fn draw_panel<DB: DrawingBackend>(
     stats: &mut DrawStats,
 ) -> Result<(), ChartError> {
     let mut x = layout.x.unwrap_or_else(|| axis_range(&panel.x, panel, true));
-    let mut y = axis_range(&panel.y, panel, false);
+    let mut y = layout.y;
     let font = theme.font(11.0);
     let title_font = theme.font(12.0);
 
@@ -628,15 +637,21 @@ fn polyline<DB: DrawingBackend>(
     stats: &mut DrawStats,
 ) -> Result<(), ChartError> {
     let style = theme.role(role);
-    let decimated;
-    let pts = if pts.len() > 2 * plot.width() as usize {
-        decimated = decimate_keeping_gaps(pts);
-        &decimated[..]
-    } else {
-        pts
-    };
+    let decimated = if pts.len() > 2 * plot.width() as usize { decimate_keeping_gaps(pts) } else { Vec::new() };
+    let pts = if decimated.is_empty() { pts } else { &decimated[..] };
+    let long = !decimated.is_empty();
     for run in clip_polyline(pts, plot) {
         let run = if run.len() > 2 * plot.width() as usize { decimate_columns(&run) } else { run };
+        // A long line that zigzags within its pixel columns is filled as the outline of
+        // what it covers rather than stroked (see `column_envelope`).
+        if long {
+            if let Some(poly) = column_envelope(&run, f64::from(style.width) / 2.0, DENSE_PER_COLUMN) {
+                stats.paths += 1;
+                stats.path_points += poly.len();
+                fill(root, &poly, style.stroke)?;
+                continue;
+            }
+        }
         // A dense, jagged line (a rolling threshold over 100,000 points) would break into
         // thousands of dashes, each a separate path for the canvas; past that many, a
         // dash pattern cannot be seen anyway, and the line is drawn solid.
@@ -656,6 +671,10 @@ fn polyline<DB: DrawingBackend>(
     }
     Ok(())
 }
+
+/// A long line with more points per pixel column than this, on average, after
+/// decimation (which keeps at most four) is drawn as its column envelope.
+const DENSE_PER_COLUMN: f64 = 2.5;
 
 /// The most dashes one polyline is broken into (see [`polyline`]).
 const MAX_DASHES: f64 = 1500.0;

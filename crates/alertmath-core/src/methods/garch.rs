@@ -29,7 +29,7 @@ use crate::plot::{Axis, Layer, Panel, Plot, Role};
 use crate::spec::{integer, number, Choice, MethodSpec, ParamKind, ParamSpec};
 // ln and exp from the libm crate: the same bits natively and in wasm (the platform's
 // would differ in the last place, and a fit would drift apart between the two).
-use crate::elementary::{exp, ln};
+use crate::elementary::{exp, ln, LnSum};
 
 pub static METHOD: Method = Method {
     spec: MethodSpec {
@@ -211,12 +211,18 @@ pub fn variances(eps: &[f64], omega: f64, alpha: f64, beta: f64, start: StartVar
     s2
 }
 
-/// The normal log-likelihood of the observed shocks given their variances.
+/// The normal log-likelihood of the observed shocks given their variances:
+/// −½ [n·ln 2π + Σ ln σ²(t) + Σ ε²(t)/σ²(t)], the logarithms summed as one (see
+/// [`LnSum`]: one call of `ln` rather than n).
 pub fn loglik(eps: &[f64], s2: &[f64]) -> f64 {
     let ln2pi = ln(2.0 * std::f64::consts::PI);
-    let terms: Vec<f64> =
-        eps.iter().zip(s2).filter(|(e, _)| e.is_finite()).map(|(e, v)| -0.5 * (ln2pi + ln(*v) + e * e / v)).collect();
-    crate::stats::sum(&terms)
+    let mut logs = LnSum::new();
+    let mut ratios = Vec::with_capacity(eps.len());
+    for (e, v) in eps.iter().zip(s2).filter(|(e, _)| e.is_finite()) {
+        logs.add(*v);
+        ratios.push(e * e / v);
+    }
+    -0.5 * (ratios.len() as f64 * ln2pi + logs.value() + crate::stats::sum(&ratios))
 }
 
 /// A fitted model.
@@ -247,6 +253,37 @@ fn logistic(x: f64) -> f64 {
 
 fn logit(p: f64) -> f64 {
     ln(p / (1.0 - p))
+}
+
+/// The inputs of the last fit and its result (None: no variation), for [`fit_cached`].
+type FitMemo = (Vec<u64>, bool, FitStart, Option<Fit>);
+
+thread_local! {
+    static LAST_FIT: std::cell::RefCell<Option<FitMemo>> = const { std::cell::RefCell::new(None) };
+}
+
+/// [`fit`], remembering the last one. The fit depends only on the values, the mean and
+/// the start, so that a reader who moves the threshold, the horizon or the comparison
+/// over a fitted series of 100,000 values does not wait for the same fit again. The
+/// values are compared bit for bit: the result is always exactly what [`fit`] returns.
+pub fn fit_cached(y: &[f64], constant_mean: bool, start: FitStart) -> Option<Fit> {
+    let bits: Vec<u64> = y.iter().map(|v| v.to_bits()).collect();
+    let hit = LAST_FIT.with(|memo| {
+        memo.try_borrow().ok().and_then(|m| match m.as_ref() {
+            Some((b, c, s, f)) if *b == bits && *c == constant_mean && *s == start => Some(f.clone()),
+            _ => None,
+        })
+    });
+    if let Some(f) = hit {
+        return f;
+    }
+    let f = fit(y, constant_mean, start);
+    LAST_FIT.with(|memo| {
+        if let Ok(mut m) = memo.try_borrow_mut() {
+            *m = Some((bits, constant_mean, start, f.clone()));
+        }
+    });
+    f
 }
 
 /// Maximum-likelihood fit under the standard timing. `y` are the values; with
@@ -288,7 +325,9 @@ pub fn fit(y: &[f64], constant_mean: bool, start: FitStart) -> Option<Fit> {
             StartVariance::Given(v) | StartVariance::Sample(v) => (v, [0.0; 4]),
             StartVariance::Backcast(b) => (omega + (alpha + beta) * b, [1.0, b, b, 0.0]),
         };
-        let mut ll = 0.0;
+        let mut logs = LnSum::new();
+        let mut quad = 0.0;
+        let mut observed = 0usize;
         let mut g = [0.0f64; 4];
         for (t, &yt) in ys.iter().enumerate() {
             if t > 0 {
@@ -314,13 +353,16 @@ pub fn fit(y: &[f64], constant_mean: bool, start: FitStart) -> Option<Fit> {
                 continue;
             }
             let u = yt - mu;
-            ll += -0.5 * (ln2pi + ln(s2) + u * u / s2);
+            logs.add(s2);
+            quad += u * u / s2;
+            observed += 1;
             let dl_ds2 = -0.5 * (1.0 / s2 - u * u / (s2 * s2));
             for j in 0..4 {
                 g[j] += dl_ds2 * ds2[j];
             }
             g[3] += u / s2;
         }
+        let ll = -0.5 * (observed as f64 * ln2pi + logs.value() + quad);
         // Chain rule to (a, b, c, m) and negate.
         let dp = pers * (1.0 - pers);
         let ds = share * (1.0 - share);
@@ -408,7 +450,7 @@ fn run(input: &Input, p: &ResolvedParams) -> Result<Analysis, InputError> {
             "sample" => FitStart::Sample,
             _ => FitStart::Given(sigma2_1),
         };
-        match fit(y, constant_mean, fs) {
+        match fit_cached(y, constant_mean, fs) {
             Some(f) => (f.omega, f.alpha, f.beta, f.mu, Some(f)),
             None => return Ok(no_variation(y, &tl, constant_mean)),
         }
@@ -871,6 +913,21 @@ mod tests {
         // Under the guide's timing |ε/σ| < 1/√α however large the shock.
         let a = analyze("garch", Input::new().with("series.value", vec![0.0, 1e6]), &Params::new()).unwrap();
         assert!(a.number("z_max").unwrap() < a.number("z_ceiling").unwrap());
+    }
+
+    #[test]
+    fn a_remembered_fit_is_the_fit() {
+        let y: Vec<f64> = (0..300).map(|i| ((i * 37 % 101) as f64 - 50.0) * (1.0 + (i % 17) as f64 / 8.0)).collect();
+        let direct = fit(&y, true, FitStart::Backcast);
+        assert_eq!(fit_cached(&y, true, FitStart::Backcast), direct);
+        assert_eq!(fit_cached(&y, true, FitStart::Backcast), direct);
+        // Another start, mean or series is fitted afresh.
+        assert_eq!(fit_cached(&y, false, FitStart::Backcast), fit(&y, false, FitStart::Backcast));
+        assert_eq!(fit_cached(&y, true, FitStart::Sample), fit(&y, true, FitStart::Sample));
+        let mut z = y.clone();
+        z[7] += 1.0;
+        assert_eq!(fit_cached(&z, true, FitStart::Sample), fit(&z, true, FitStart::Sample));
+        assert_ne!(fit(&z, true, FitStart::Sample), fit(&y, true, FitStart::Sample));
     }
 
     #[test]
