@@ -1305,11 +1305,11 @@ impl Histogram<'_> {
             .filter(|d| !d.is_nan())
             .fold(None::<f64>, |m, d| Some(m.map_or(d, |m| m.max(d))));
         let guide_label = match guide_gap {
-            Some(d) => format!("÷ sum over all le (the guide's; largest gap with +Inf: {})", sig(d)),
-            None => "÷ sum over all le (the guide's)".to_string(),
+            Some(d) => format!("baseline ÷ sum over all le (the guide's; largest gap with +Inf: {})", sig(d)),
+            None => "baseline ÷ sum over all le (the guide's)".to_string(),
         };
         panel.push(Layer::steps(xs.clone(), gb, Role::Alternative, guide_label));
-        panel.push(Layer::steps(xs.clone(), gc, Role::Alternative, ""));
+        panel.push(Layer::steps(xs.clone(), gc, Role::Center, "current ÷ sum over all le (the guide's)"));
         // The largest gap between the true CDFs at the boundaries.
         let gap = xs.iter().zip(fb.iter().zip(&fc)).filter(|(_, (a, b))| !a.is_nan() && !b.is_nan()).fold(
             None::<(f64, f64, f64)>,
@@ -1495,7 +1495,11 @@ pub fn run(
     }
     let plot = match mapped.panels.clone() {
         Some(mut panels) => {
-            panels.push(sides_panel(&evaluations, "evaluation", true));
+            // One evaluation's two sides are in the status line and the table; a strip
+            // with a single point on it says nothing more.
+            if evaluations.len() > 1 {
+                panels.push(sides_panel(&evaluations, "evaluation", true));
+            }
             Plot::independent(panels)
         }
         None => plot(&evaluations, sides.is_some(), mapped.once),
