@@ -154,7 +154,9 @@ pub fn decimate_keeping_gaps(pts: &[(f64, f64)]) -> Vec<(f64, f64)> {
 /// joins) and fills in a fraction of that. None unless the line is dense, that is more
 /// than `min_per_column` points per column on average, and runs left to right.
 pub fn column_envelope(pts: &[(f64, f64)], half_width: f64, min_per_column: f64) -> Option<Vec<(f64, f64)>> {
-    if pts.len() < 8 || pts.windows(2).any(|w| w[1].0 < w[0].0 || !w[0].0.is_finite() || !w[1].0.is_finite() || !w[1].1.is_finite()) {
+    if pts.len() < 8
+        || pts.windows(2).any(|w| w[1].0 < w[0].0 || !w[0].0.is_finite() || !w[1].0.is_finite() || !w[1].1.is_finite())
+    {
         return None;
     }
     // (x, top, bottom) per column, in order.
@@ -180,7 +182,8 @@ pub fn column_envelope(pts: &[(f64, f64)], half_width: f64, min_per_column: f64)
             // The crossing belongs to both columns it separates.
             if let Some(&a) = pts.get(i.wrapping_sub(1)) {
                 let b = pts[i];
-                let y = if b.0 > a.0 { a.1 + (b.1 - a.1) * ((column - a.0) / (b.0 - a.0)).clamp(0.0, 1.0) } else { a.1 };
+                let y =
+                    if b.0 > a.0 { a.1 + (b.1 - a.1) * ((column - a.0) / (b.0 - a.0)).clamp(0.0, 1.0) } else { a.1 };
                 top = top.min(y);
                 bottom = bottom.max(y);
                 last.1 = last.1.min(y);
