@@ -685,6 +685,28 @@ fn method_flags(analysis: &Analysis) -> &[bool] {
     }
 }
 
+impl Mapped {
+    /// A mapping evaluated at every sample's time, with the default plot.
+    fn per_sample(
+        storage: Storage,
+        points: Vec<(i64, String, f64, f64, bool)>,
+        mapping: Vec<String>,
+        notation: Vec<(String, String)>,
+    ) -> Mapped {
+        Mapped {
+            storage,
+            points,
+            mapping,
+            notation,
+            row_label: None,
+            once: false,
+            span_end: 0,
+            panels: None,
+            settings: Vec::new(),
+        }
+    }
+}
+
 fn exact_flags(spec: &TwinSpec, analysis: &Analysis, n: usize) -> Result<Vec<bool>, TwinError> {
     if spec.exact == "flags" {
         let flags = method_flags(analysis).to_vec();
@@ -848,17 +870,7 @@ fn map_series(spec: &TwinSpec, method: &str, input: &Input, analysis: &Analysis)
                 ),
                 "The rule is evaluated at every sample's time, as Prometheus evaluates an alerting rule every evaluation interval; each evaluation sees only the samples up to that time.".to_string(),
             ];
-            Ok(Mapped {
-                storage: Storage { series: vec![series] },
-                points,
-                mapping,
-                notation,
-                row_label: None,
-                once: false,
-                span_end: 0,
-                panels: None,
-                settings: Vec::new(),
-            })
+            Ok(Mapped::per_sample(Storage { series: vec![series] }, points, mapping, notation))
         }
         SeriesSpec::Histogram { baseline, current, metric, window, offset, buckets } => {
             let interval = duration_ms(&spec.interval)?;
@@ -1008,17 +1020,7 @@ fn map_series(spec: &TwinSpec, method: &str, input: &Input, analysis: &Analysis)
                 ),
                 format!("The plot shows the column {}. The rule is evaluated at every row's time; each evaluation sees only the samples up to that time.", plotted),
             ];
-            Ok(Mapped {
-                storage,
-                points,
-                mapping,
-                notation,
-                row_label: None,
-                once: false,
-                span_end: 0,
-                panels: None,
-                settings: Vec::new(),
-            })
+            Ok(Mapped::per_sample(storage, points, mapping, notation))
         }
         SeriesSpec::RateCounter { field, metric, labels } => {
             let f = m.spec.field(field).ok_or_else(|| spec_error(format!("the method has no field “{}”", field)))?;
@@ -1084,17 +1086,7 @@ fn map_series(spec: &TwinSpec, method: &str, input: &Input, analysis: &Analysis)
                 ),
                 "The rule is evaluated at every row's time, as Prometheus evaluates an alerting rule every evaluation interval; each evaluation sees only the samples up to that time. The plot shows the rates.".to_string(),
             ];
-            Ok(Mapped {
-                storage: Storage { series: vec![series] },
-                points,
-                mapping,
-                notation,
-                row_label: None,
-                once: false,
-                span_end: 0,
-                panels: None,
-                settings: Vec::new(),
-            })
+            Ok(Mapped::per_sample(Storage { series: vec![series] }, points, mapping, notation))
         }
     }
 }
