@@ -46,7 +46,24 @@ export function createTwin(lesson, method, onChange) {
 
   const edited = () => query.value.trim() !== template;
 
+  // A twin whose last run took longer than this waits until the edits pause for
+  // SLOW_PAUSE_MS: dragging a slider over a long series then redraws the exact method
+  // every frame instead of every frame plus the query's evaluation over every sample.
+  const SLOW_MS = 12;
+  const SLOW_PAUSE_MS = 120;
+  let pause = null;
+
   function schedule() {
+    if (stats.last !== null && stats.last > SLOW_MS) {
+      clearTimeout(pause);
+      section.classList.add('stale');
+      pause = setTimeout(() => { pause = null; inFrame(); }, SLOW_PAUSE_MS);
+      return;
+    }
+    inFrame();
+  }
+
+  function inFrame() {
     if (scheduled) return;
     scheduled = true;
     requestAnimationFrame(() => {
