@@ -141,8 +141,8 @@ export function createTwin(lesson, method, onChange) {
     const v = s.variant ?? null;
     if (v !== variant) {
       variant = v;
-      const own = variant === null ? null : (lesson.promql.variant_corrections || [])[variant];
-      fill($('promql-correction'), nodes(own || lesson.promql.correction));
+      const text = variant === null ? null : (lesson.promql.variant_corrections || [])[variant];
+      fill($('promql-correction'), nodes(text || lesson.promql.correction));
     }
     if (s.template !== template) {
       template = s.template;

@@ -1490,7 +1490,7 @@ pub fn run(
             // One evaluation's two sides are in the status line and the table; a strip
             // with a single point on it says nothing more.
             if evaluations.len() > 1 {
-                panels.push(sides_panel(&evaluations, "evaluation", true));
+                panels.push(sides_panel(&evaluations, "evaluation", 1.0, true));
             }
             Plot::independent(panels)
         }
@@ -1599,17 +1599,10 @@ fn plot(evals: &[Evaluation], has_sides: bool, rows: bool) -> Plot {
     } else {
         ("time (minutes)", 1.0)
     };
-    let scaled: Vec<Evaluation>;
-    let evals = if per_unit == 1.0 {
-        evals
-    } else {
-        scaled = evals.iter().map(|e| Evaluation { x: e.x / per_unit, ..e.clone() }).collect();
-        &scaled
-    };
-    let xs: Vec<f64> = evals.iter().map(|e| e.x).collect();
+    let xs: Vec<f64> = evals.iter().map(|e| e.x / per_unit).collect();
     let ys: Vec<f64> = evals.iter().map(|e| e.y).collect();
     let pick = |f: &dyn Fn(&Evaluation) -> bool| -> (Vec<f64>, Vec<f64>) {
-        evals.iter().filter(|e| f(e)).map(|e| (e.x, e.y)).unzip()
+        evals.iter().filter(|e| f(e)).map(|e| (e.x / per_unit, e.y)).unzip()
     };
     let (ex, ey) = pick(&|e| e.exact);
     let (px, py) = pick(&|e| e.promql);
@@ -1627,22 +1620,22 @@ fn plot(evals: &[Evaluation], has_sides: bool, rows: bool) -> Plot {
     top.push(Layer::points(px, py, Role::Highlight, "PromQL flags"));
     let disagree: Vec<&Evaluation> = evals.iter().filter(|e| e.exact != e.promql).collect();
     for (i, e) in disagree.iter().take(200).enumerate() {
-        top.push(Layer::vline(e.x, Role::Marker, if i == 0 { "they disagree" } else { "" }));
+        top.push(Layer::vline(e.x / per_unit, Role::Marker, if i == 0 { "they disagree" } else { "" }));
     }
     top.weight = 2.0;
     let mut plot = Plot::stacked(vec![top]);
     if has_sides {
-        plot.panels.push(sides_panel(evals, x_label, rows));
+        plot.panels.push(sides_panel(evals, x_label, per_unit, rows));
     } else if !rows && evals.iter().any(|e| e.value.is_some()) {
-        plot.panels.push(value_panel(evals, x_label));
+        plot.panels.push(value_panel(evals, x_label, per_unit));
     }
     plot
 }
 
 /// A query with no top-level comparison (a smoother such as `double_exponential_smoothing`):
 /// its value at each evaluation, over the data it was computed from.
-fn value_panel(evals: &[Evaluation], x_label: &str) -> Panel {
-    let xs: Vec<f64> = evals.iter().map(|e| e.x).collect();
+fn value_panel(evals: &[Evaluation], x_label: &str, per_unit: f64) -> Panel {
+    let xs: Vec<f64> = evals.iter().map(|e| e.x / per_unit).collect();
     let ys: Vec<f64> = evals.iter().map(|e| e.y).collect();
     let values: Vec<f64> = evals.iter().map(|e| e.value.unwrap_or(f64::NAN)).collect();
     let mut panel =
@@ -1653,8 +1646,8 @@ fn value_panel(evals: &[Evaluation], x_label: &str) -> Panel {
 }
 
 /// The query's top-level comparison at each evaluation: its left side against its right.
-fn sides_panel(evals: &[Evaluation], x_label: &str, rows: bool) -> Panel {
-    let xs: Vec<f64> = evals.iter().map(|e| e.x).collect();
+fn sides_panel(evals: &[Evaluation], x_label: &str, per_unit: f64, rows: bool) -> Panel {
+    let xs: Vec<f64> = evals.iter().map(|e| e.x / per_unit).collect();
     let lhs: Vec<f64> = evals.iter().map(|e| e.lhs.unwrap_or(f64::NAN)).collect();
     let rhs: Vec<f64> = evals.iter().map(|e| e.rhs.unwrap_or(f64::NAN)).collect();
     let mut bottom = Panel::new(
